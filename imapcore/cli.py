@@ -1,0 +1,59 @@
+"""The ``imapcore`` command line.
+
+Each subcommand lives with the layer it belongs to and registers itself through a small
+``register(subparsers)`` function; this module only assembles them, so adding a command never means
+editing another layer. Imports are lazy so that ``imapcore --version`` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from . import __version__
+
+# Modules that contribute subcommands, in the order they are listed by --help.
+SUBCOMMAND_MODULES = (
+    "imapcore.server.cli",
+    "imapcore.syntax.cli",
+    "imapcore.store.cli",
+    "imapcore.conformance.cli",
+)
+
+
+def _version_text() -> str:
+    from .syntax.tokenizer import IMPLEMENTATION
+
+    return f"imapcore {__version__} (tokenizer: {IMPLEMENTATION})"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="imapcore", description="An IMAP4rev2 mail server.")
+    parser.add_argument("--version", action="store_true", help="print the version and which tokenizer is active")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in SUBCOMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # that layer does not exist yet in this build
+                continue
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        print(_version_text())
+        return 0
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
