@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name == name:  # that layer does not exist yet in this build
+            if exc.name and name.startswith(exc.name):  # that layer is not part of this build yet
                 continue
             raise
         module.register(subparsers)
