@@ -1,0 +1,9 @@
+"""Understanding messages: pure functions over the raw bytes of a message (no I/O, no clock).
+
+``summarize`` computes, once per stored blob, what FETCH and SEARCH need; ``sections`` extracts
+BODY[section] and BINARY[section]; ``search`` evaluates a search program against one message.
+"""
+
+from .summary import MessageSummary, summarize
+
+__all__ = ["MessageSummary", "summarize"]

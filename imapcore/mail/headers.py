@@ -1,0 +1,113 @@
+"""RFC 5322 header blocks read at the byte level, with offsets kept.
+
+A header block is split into fields without decoding anything: each ``Field`` keeps the exact bytes it
+occupied (``raw``, folding and line ends included), so BODY[HEADER.FIELDS] can hand back the original
+octets, while ``value`` gives the unfolded value for ENVELOPE and search. Decoding (RFC 2047 encoded
+words, charsets) lives in ``encoded_words``; structured values (Content-Type parameters) in ``params``.
+
+Malformed input is taken as the big servers take it: a bare LF ends a line like CRLF, a line without a
+colon inside the header is skipped (it is neither a field nor a continuation), 8-bit bytes are kept.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# The blank line that ends the header (RFC 5322 §2.1): a line that is empty or only "\r".
+_BLANK_LINE = re.compile(rb"\n\r?\n")
+_LINE_END = re.compile(rb"\r?\n")
+# Lines end at LF only (a bare CR is data, as in Dovecot); the last line may lack its LF.
+_LINES = re.compile(rb"[^\n]*\n|[^\n]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One header field: ``name`` as written (case kept), ``raw`` the whole field with its line end."""
+
+    name: bytes
+    raw: bytes
+
+    @property
+    def lower_name(self) -> bytes:
+        return self.name.lower()
+
+    @property
+    def value(self) -> bytes:
+        """The unfolded value: CRLFs of folding removed (RFC 5322 §2.2.3), outer whitespace stripped."""
+        colon = self.raw.index(b":")
+        body = self.raw[colon + 1 :]
+        return _LINE_END.sub(b"", body).strip(b" \t\r\n")
+
+
+def header_end(raw: bytes, start: int = 0, end: int | None = None) -> int:
+    """Offset just past the header block of the entity at ``raw[start:end]`` (the blank line included).
+
+    RFC 5322 §2.1: the header ends at the first empty line. Without one, the whole entity is header
+    (a message with no body), which is what Dovecot does too.
+    """
+    if end is None:
+        end = len(raw)
+    if start >= end:
+        return end
+    if raw.startswith(b"\r\n", start) and start + 2 <= end:
+        return start + 2
+    if raw[start : start + 1] == b"\n":
+        return start + 1
+    match = _BLANK_LINE.search(raw, start, end)
+    if match is None:
+        return end
+    return match.end()
+
+
+def split_fields(block: bytes) -> list[Field]:
+    """The fields of a header block, in order. Lines that are not fields are dropped."""
+    fields: list[Field] = []
+    if not block:
+        return fields
+    lines = _LINES.findall(block)
+    current: list[bytes] | None = None
+    current_name = b""
+    for line in lines:
+        if line[:1] in (b" ", b"\t"):
+            if current is not None:
+                current.append(line)
+            continue
+        stripped = line.rstrip(b"\r\n")
+        if not stripped:
+            break  # the blank line that ends the block
+        if current is not None:
+            fields.append(Field(current_name, b"".join(current)))
+            current = None
+        colon = line.find(b":")
+        if colon <= 0:
+            continue  # RFC 5322 §3.6.8 needs "name:"; anything else is noise
+        name = line[:colon].rstrip(b" \t")
+        if not name or any(c <= 32 or c >= 127 for c in name):
+            continue
+        current_name = name
+        current = [line]
+    if current is not None:
+        fields.append(Field(current_name, b"".join(current)))
+    return fields
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderBlock:
+    """The fields of one entity's header, with first-occurrence look-up by lower-case name."""
+
+    fields: tuple[Field, ...]
+
+    @classmethod
+    def parse(cls, block: bytes) -> HeaderBlock:
+        return cls(tuple(split_fields(block)))
+
+    def get(self, name: bytes) -> bytes | None:
+        """Unfolded value of the first field named ``name`` (lower case), or None."""
+        for item in self.fields:
+            if item.name.lower() == name:
+                return item.value
+        return None
+
+    def get_all(self, name: bytes) -> list[bytes]:
+        return [item.value for item in self.fields if item.name.lower() == name]

@@ -1,0 +1,134 @@
+"""Structured MIME header values: ``Content-Type: text/plain; charset="utf-8"`` and friends.
+
+``parse_value`` reads RFC 2045 §5.1 ``type "/" subtype *(";" parameter)`` (and RFC 2183 dispositions,
+which have the same shape) with comments skipped and quoted strings unquoted. RFC 2231 continuations
+(``name*0``, ``name*1*``) are merged into one parameter, the way Dovecot reports them in BODYSTRUCTURE:
+a parameter that carries charset/language information keeps a trailing ``*`` in its name and its value
+stays in the encoded ``charset'language'percent-octets`` form (``decode_rfc2231`` reads it for search).
+Nothing here raises; junk yields an empty value or fewer parameters.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote_to_bytes
+
+from .encoded_words import decode_bytes, decode_header_value
+
+_SPECIALS = b';=/"('
+_WHITESPACE = b" \t\r\n"
+_SECTION = re.compile(rb"^(.*?)\*(\d+)(\*?)$", re.S)
+
+
+def _tokens(value: bytes) -> list[tuple[str, bytes]]:
+    """Tokens: ("q", unquoted string), ("t", token), ("s", one of ; = /)."""
+    tokens: list[tuple[str, bytes]] = []
+    i, n = 0, len(value)
+    while i < n:
+        c = value[i]
+        if c in _WHITESPACE:
+            i += 1
+        elif c == 0x28:  # "(" comment, nested (RFC 5322 §3.2.2)
+            depth = 0
+            while i < n:
+                c = value[i]
+                if c == 0x5C:
+                    i += 2
+                    continue
+                if c == 0x28:
+                    depth += 1
+                elif c == 0x29:
+                    depth -= 1
+                    if depth == 0:
+                        i += 1
+                        break
+                i += 1
+        elif c == 0x22:  # quoted string
+            i += 1
+            out = bytearray()
+            while i < n and value[i] != 0x22:
+                if value[i] == 0x5C and i + 1 < n:
+                    i += 1
+                out.append(value[i])
+                i += 1
+            i += 1
+            tokens.append(("q", bytes(out)))
+        elif c in b";=/":
+            tokens.append(("s", value[i : i + 1]))
+            i += 1
+        else:
+            start = i
+            while i < n and value[i] not in _SPECIALS and value[i] not in _WHITESPACE:
+                i += 1
+            tokens.append(("t", value[start:i]))
+    return tokens
+
+
+def _merge_rfc2231(params: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """Join ``name*0``, ``name*1``... into one parameter (RFC 2231 §3), in first-seen order."""
+    if not any(b"*" in name for name, _ in params):
+        return params
+    merged: list[tuple[bytes, bytes]] = []
+    sections: dict[bytes, list[tuple[int, bool, bytes]]] = {}
+    order: list[bytes] = []
+    for name, value in params:
+        match = _SECTION.match(name)
+        if match is None:
+            merged.append((name, value))
+            continue
+        base = match.group(1)
+        if base.lower() not in sections:
+            sections[base.lower()] = []
+            order.append(base)
+            merged.append((base, b""))  # placeholder keeps the position
+        sections[base.lower()].append((int(match.group(2)), bool(match.group(3)), value))
+    result: list[tuple[bytes, bytes]] = []
+    for name, value in merged:
+        pieces = sections.get(name.lower()) if value == b"" and name in order else None
+        if pieces is None:
+            result.append((name, value))
+            continue
+        pieces.sort(key=lambda piece: piece[0])
+        extended = pieces[0][1]
+        joined = b"".join(piece[2] for piece in pieces)
+        result.append((name + b"*" if extended else name, joined))
+    return result
+
+
+def parse_value(value: bytes | None) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    """``(main value, [(parameter name, value), ...])``; main value is e.g. ``b"text/plain"``."""
+    if not value:
+        return b"", []
+    tokens = _tokens(value)
+    main: list[bytes] = []
+    i = 0
+    while i < len(tokens) and tokens[i] != ("s", b";"):
+        main.append(tokens[i][1])
+        i += 1
+    params: list[tuple[bytes, bytes]] = []
+    while i < len(tokens):
+        # at a ";": read name "=" value-pieces up to the next ";"
+        i += 1
+        start = i
+        while i < len(tokens) and tokens[i] != ("s", b";"):
+            i += 1
+        piece = tokens[start:i]
+        if len(piece) >= 2 and piece[0][0] == "t" and piece[1] == ("s", b"="):
+            name = piece[0][1]
+            rest = piece[2:]
+            if not rest:
+                params.append((name, b""))
+            elif len(rest) == 1:
+                params.append((name, rest[0][1]))
+            else:
+                params.append((name, b"".join(text for _, text in rest)))
+    return b"".join(main), _merge_rfc2231(params)
+
+
+def decode_rfc2231(value: bytes) -> str:
+    """``utf-8'en'%E2%82%AC`` to text (RFC 2231 §4); anything else as an RFC 2047 header value."""
+    parts = value.split(b"'", 2)
+    if len(parts) == 3:
+        charset = parts[0].decode("ascii", "replace")
+        return decode_bytes(unquote_to_bytes(parts[2]), charset or None)
+    return decode_header_value(value)

@@ -1,0 +1,160 @@
+"""ENVELOPE, BODY and BODYSTRUCTURE values in IMAP syntax (RFC 9051 §7.5.2, §9 ``envelope``, ``body``).
+
+Built from the byte-offset MIME tree (``mime``), so sizes and line counts are those of the raw bytes.
+Strings go through ``imapcore.protocol.encode`` with ``utf8=False``: 8-bit header bytes become literals,
+which every client accepts whatever it enabled, so the stored value is session independent.
+
+Choices that follow Dovecot (our second opinion in tests/mail): header values are unfolded with outer
+whitespace stripped; parameter values are unquoted and RFC 2231 continuations merged; an absent
+Content-Transfer-Encoding is "7bit"; type, subtype and encoding are given in lower case... as written
+by the sender for encodings; extension data always carries all four single-part fields.
+"""
+
+from __future__ import annotations
+
+from imapcore.protocol.encode import nstring, string
+
+from .addresses import Address, parse_address_list
+from .headers import HeaderBlock
+from .mime import MimePart
+from .params import parse_value
+
+
+def _nstring(value: bytes | None) -> bytes:
+    return nstring(value)
+
+
+def _addresses(value: bytes | None) -> bytes:
+    addresses = parse_address_list(value)
+    if not addresses:
+        return b"NIL"
+    return b"(" + b"".join(_address(item) for item in addresses) + b")"
+
+
+def _address(item: Address) -> bytes:
+    return b"(%s %s %s %s)" % (_nstring(item.name), _nstring(item.adl), _nstring(item.mailbox), _nstring(item.host))
+
+
+def envelope(header: HeaderBlock) -> bytes:
+    """RFC 9051 §7.5.2 ENVELOPE: date subject from sender reply-to to cc bcc in-reply-to message-id."""
+    from_value = header.get(b"from")
+    sender = header.get(b"sender")
+    reply_to = header.get(b"reply-to")
+    from_list = _addresses(from_value)
+    # RFC 9051 §7.5.2: "If the Sender or Reply-To header lines are absent in the [RFC-5322] header, or
+    # are present but empty, the server sets the corresponding member of the envelope to be the same
+    # value as the from member".
+    sender_list = _addresses(sender) if sender else from_list
+    if sender_list == b"NIL":
+        sender_list = from_list
+    reply_list = _addresses(reply_to) if reply_to else from_list
+    if reply_list == b"NIL":
+        reply_list = from_list
+    return b"(%s %s %s %s %s %s %s %s %s %s)" % (
+        _empty_is_nil(header.get(b"date")),
+        _empty_is_nil(header.get(b"subject")),
+        from_list,
+        sender_list,
+        reply_list,
+        _addresses(header.get(b"to")),
+        _addresses(header.get(b"cc")),
+        _addresses(header.get(b"bcc")),
+        _empty_is_nil(header.get(b"in-reply-to")),
+        _empty_is_nil(header.get(b"message-id")),
+    )
+
+
+def _empty_is_nil(value: bytes | None) -> bytes:
+    return _nstring(value if value else None)
+
+
+def _params(params) -> bytes:
+    if not params:
+        return b"NIL"
+    return b"(" + b" ".join(string(name) + b" " + string(value) for name, value in params) + b")"
+
+
+def _disposition(header: HeaderBlock) -> bytes:
+    value = header.get(b"content-disposition")
+    if value is None:
+        return b"NIL"
+    kind, params = parse_value(value)
+    if not kind:
+        return b"NIL"
+    return b"(" + string(kind) + b" " + _params(params) + b")"
+
+
+def _language(header: HeaderBlock) -> bytes:
+    value = header.get(b"content-language")
+    if value is None:
+        return b"NIL"
+    # RFC 3282: a comma-separated list of language tags.
+    tags = [tag.strip() for tag in value.replace(b"\t", b" ").split(b",")]
+    tags = [tag.split(b"(")[0].strip() for tag in tags]
+    tags = [tag for tag in tags if tag]
+    if not tags:
+        return b"NIL"
+    return b"(" + b" ".join(string(tag) for tag in tags) + b")"
+
+
+def _encoding(header: HeaderBlock) -> bytes:
+    value = header.get(b"content-transfer-encoding")
+    if not value:
+        return string(b"7bit")
+    token = value.split(b"(")[0].strip().split()[0] if value.split(b"(")[0].strip() else b"7bit"
+    return string(token)
+
+
+def line_count(raw: bytes, start: int, end: int) -> int:
+    """Lines of a body: its line feeds, plus one for a last line without one."""
+    if end <= start:
+        return 0
+    count = raw.count(b"\n", start, end)
+    if raw[end - 1] != 0x0A:
+        count += 1
+    return count
+
+
+def body_structure(raw: bytes, part: MimePart, extended: bool) -> bytes:
+    """BODYSTRUCTURE (``extended``) or BODY of ``part`` (RFC 9051 §9 ``body``)."""
+    header = part.header
+    if part.is_multipart:
+        if part.children:
+            inner = b"".join(body_structure(raw, child, extended) for child in part.children)
+        else:
+            # RFC 9051 §9 needs at least one body part: report an empty text/plain one, as Dovecot does.
+            inner = _empty_text_part(extended)
+        fields = [inner, string(part.subtype)]
+        if extended:
+            fields += [b" " + _params(part.params), b" " + _disposition(header), b" " + _language(header),
+                       b" " + _nstring(header.get(b"content-location"))]
+        return b"(" + fields[0] + b" " + fields[1] + b"".join(fields[2:]) + b")"
+    pieces = [
+        string(part.type),
+        string(part.subtype),
+        _params(part.params),
+        _nstring(header.get(b"content-id")),
+        _nstring(header.get(b"content-description")),
+        _encoding(header),
+        b"%d" % part.body_size,
+    ]
+    if part.message is not None:
+        inner = part.message
+        pieces.append(envelope(inner.header))
+        pieces.append(body_structure(raw, inner, extended))
+        pieces.append(b"%d" % line_count(raw, part.body_start, part.end))
+    elif part.type == b"text":
+        pieces.append(b"%d" % line_count(raw, part.body_start, part.end))
+    if extended:
+        pieces += [
+            _nstring(header.get(b"content-md5")),
+            _disposition(header),
+            _language(header),
+            _nstring(header.get(b"content-location")),
+        ]
+    return b"(" + b" ".join(pieces) + b")"
+
+
+def _empty_text_part(extended: bool) -> bytes:
+    base = b'("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0'
+    return base + (b" NIL NIL NIL NIL)" if extended else b")")

@@ -1,0 +1,183 @@
+"""Readable text out of a message: transfer decoding, charsets, HTML flattening, PREVIEW, dates, subjects.
+
+These feed full-text SEARCH (BODY, TEXT), RFC 8970 PREVIEW, SORT and THREAD. All functions are total:
+broken base64, unknown charsets or nonsense dates give a best-effort value or None, never an exception.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import html
+import re
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_tz
+
+from .encoded_words import decode_bytes
+from .mime import MimePart, iter_parts
+from .params import parse_value
+
+_BASE64_JUNK = re.compile(rb"[^A-Za-z0-9+/]")
+_HTML_DROP = re.compile(r"<(script|style|head)\b.*?</\1\s*>", re.I | re.S)
+_HTML_BREAK = re.compile(r"<(br|p|div|tr|li|h[1-6])\b[^>]*>", re.I)
+_HTML_TAG = re.compile(r"<[^>]*>", re.S)
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_WHITESPACE = re.compile(r"\s+")
+
+#: RFC 8970 §3: the preview is at most 256 characters.
+PREVIEW_MAX = 256
+
+
+class UndecodableTransferEncoding(ValueError):
+    """The Content-Transfer-Encoding is unknown, so the body cannot be decoded (RFC 3516 UNKNOWN-CTE)."""
+
+
+def transfer_encoding(part: MimePart) -> bytes:
+    value = part.header.get(b"content-transfer-encoding")
+    if not value:
+        return b"7bit"
+    main, _ = parse_value(value)
+    return main.strip().lower() or b"7bit"
+
+
+def decode_base64(data: bytes) -> bytes:
+    """Lenient base64 (RFC 2045 §6.8: characters outside the alphabet are ignored)."""
+    cleaned = _BASE64_JUNK.sub(b"", data.split(b"=", 1)[0] if b"=" in data else data)
+    cleaned = cleaned[: len(cleaned) - len(cleaned) % 4] if len(cleaned) % 4 == 1 else cleaned
+    try:
+        return base64.b64decode(cleaned + b"=" * (-len(cleaned) % 4))
+    except (binascii.Error, ValueError):
+        return b""
+
+
+def decode_quoted_printable(data: bytes) -> bytes:
+    """RFC 2045 §6.7 quoted-printable; soft line breaks removed, bad escapes kept as written."""
+    return binascii.a2b_qp(data)
+
+
+def decode_transfer(part_body: bytes, encoding: bytes) -> bytes:
+    """Body bytes decoded from ``encoding``; raises ``UndecodableTransferEncoding`` for unknown ones."""
+    if encoding in (b"7bit", b"8bit", b"binary", b""):
+        return part_body
+    if encoding == b"base64":
+        return decode_base64(part_body)
+    if encoding == b"quoted-printable":
+        return decode_quoted_printable(part_body)
+    raise UndecodableTransferEncoding(encoding.decode("ascii", "replace"))
+
+
+def html_to_text(markup: str) -> str:
+    """Rough HTML flattening for search and preview: drop scripts/styles/comments and tags."""
+    markup = _HTML_COMMENT.sub(" ", markup)
+    markup = _HTML_DROP.sub(" ", markup)
+    markup = _HTML_BREAK.sub("\n", markup)
+    markup = _HTML_TAG.sub(" ", markup)
+    return html.unescape(markup)
+
+
+def part_text(raw: bytes, part: MimePart, limit: int | None = None) -> str:
+    """Decoded text of a text/* leaf (transfer encoding, charset, HTML flattened).
+
+    ``limit`` reads only that many body octets (the preview needs the start of a part, not all of it).
+    """
+    end = part.end if limit is None else min(part.end, part.body_start + limit)
+    body = raw[part.body_start : end]
+    try:
+        data = decode_transfer(body, transfer_encoding(part))
+    except UndecodableTransferEncoding:
+        data = body
+    charset = part.param(b"charset")
+    text = decode_bytes(data, charset.decode("ascii", "replace") if charset else None)
+    if part.subtype == b"html":
+        text = html_to_text(text)
+    return text
+
+
+def _is_attachment(part: MimePart) -> bool:
+    value = part.header.get(b"content-disposition")
+    return bool(value) and parse_value(value)[0].strip().lower() == b"attachment"
+
+
+def text_parts(root: MimePart):
+    for part in iter_parts(root):
+        if part.type == b"text" and not part.children and part.message is None:
+            yield part
+
+
+def message_text(raw: bytes, root: MimePart) -> str:
+    """All text/* leaves, decoded, separated by newlines (the corpus of SEARCH BODY/TEXT)."""
+    return "\n".join(part_text(raw, part) for part in text_parts(root))
+
+
+def preview(raw: bytes, root: MimePart) -> str:
+    """RFC 8970 PREVIEW: the start of the first inline text part (plain preferred within an
+    alternative), whitespace collapsed, at most 256 characters."""
+    chosen = None
+    for part in text_parts(root):
+        if _is_attachment(part) or part.subtype not in (b"plain", b"html"):
+            continue
+        if chosen is None:
+            chosen = part
+        if part.subtype == b"plain":
+            chosen = part
+            break
+    if chosen is None:
+        return ""
+    # 64 KiB of body is plenty for 256 characters, even of HTML.
+    text = part_text(raw, chosen, limit=65536)
+    return _WHITESPACE.sub(" ", text).strip()[:PREVIEW_MAX]
+
+
+def parse_date(value: bytes | None) -> datetime | None:
+    """A Date: header as an aware datetime (RFC 5322 §3.3); None when absent or unparseable."""
+    if not value:
+        return None
+    try:
+        fields = parsedate_tz(value.decode("ascii", "replace"))
+    except Exception:
+        return None
+    if fields is None:
+        return None
+    year, month, day, hour, minute, second = fields[:6]
+    offset = fields[9] or 0
+    # RFC 5322 §4.3 obsolete two-digit years.
+    if year < 50:
+        year += 2000
+    elif year < 1000:
+        year += 1900
+    try:
+        zone = timezone(timedelta(seconds=offset))
+        return datetime(year, month, day, hour, minute, min(second, 59), tzinfo=zone)
+    except (ValueError, OverflowError):
+        return None
+
+
+_SUBJ_TRAILER = re.compile(r"(?:\s|\(fwd\))+\Z", re.I)
+_SUBJ_BLOB = r"\[[^\[\]]*\]\s*"
+_SUBJ_LEADER = re.compile(r"\A(?:(?:%s)*(?:re|fwd?)\s*(?:%s)?:|\s+)" % (_SUBJ_BLOB, _SUBJ_BLOB), re.I)
+_SUBJ_BLOB_START = re.compile(r"\A" + _SUBJ_BLOB)
+_SUBJ_FWD = re.compile(r"\A\[fwd:(.*)\]\Z", re.I | re.S)
+
+
+def base_subject(subject: str) -> str:
+    """RFC 5256 §2.1 base subject: reply/forward markers and list tags removed, whitespace collapsed."""
+    text = _WHITESPACE.sub(" ", subject)
+    for _ in range(100):  # each round removes something; the bound only guards pathological input
+        text = _SUBJ_TRAILER.sub("", text)  # step 2
+        while True:  # steps 3-5
+            changed = False
+            match = _SUBJ_LEADER.match(text)
+            if match and match.end() > 0:
+                text = text[match.end():]
+                changed = True
+            blob = _SUBJ_BLOB_START.match(text)
+            if blob and text[blob.end():]:
+                text = text[blob.end():]
+                changed = True
+            if not changed:
+                break
+        wrapped = _SUBJ_FWD.match(text)  # step 6
+        if not wrapped:
+            break
+        text = wrapped.group(1)
+    return text.strip()
