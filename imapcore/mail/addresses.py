@@ -108,7 +108,7 @@ def _addr_spec(tokens: list[tuple[str, bytes]]) -> tuple[bytes | None, bytes | N
             target = domain
             continue
         if kind == "q":
-            target.append(b'"' + text.replace(b"\\", b"\\\\").replace(b'"', b'\\"') + b'"')
+            target.append(text)  # Dovecot reports a quoted local part without its quotes
         else:
             target.append(text)
     mailbox = b"".join(local) or None

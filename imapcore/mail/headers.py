@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 # The blank line that ends the header (RFC 5322 §2.1): a line that is empty or only "\r".
 _BLANK_LINE = re.compile(rb"\n\r?\n")
-_LINE_END = re.compile(rb"\r?\n")
+_FOLDING = re.compile(rb"\r?\n[ \t]*")
 # Lines end at LF only (a bare CR is data, as in Dovecot); the last line may lack its LF.
 _LINES = re.compile(rb"[^\n]*\n|[^\n]+")
 
@@ -34,10 +34,15 @@ class Field:
 
     @property
     def value(self) -> bytes:
-        """The unfolded value: CRLFs of folding removed (RFC 5322 §2.2.3), outer whitespace stripped."""
+        """The unfolded value (RFC 5322 §2.2.3), outer whitespace stripped.
+
+        A line break and the whitespace after it become one space, as Dovecot unfolds for ENVELOPE.
+        """
         colon = self.raw.index(b":")
-        body = self.raw[colon + 1 :]
-        return _LINE_END.sub(b"", body).strip(b" \t\r\n")
+        body = self.raw[colon + 1 :].strip(b" \t\r\n")
+        if b"\n" in body:
+            body = _FOLDING.sub(b" ", body)
+        return body
 
 
 def header_end(raw: bytes, start: int = 0, end: int | None = None) -> int:
@@ -105,6 +110,13 @@ class HeaderBlock:
     def get(self, name: bytes) -> bytes | None:
         """Unfolded value of the first field named ``name`` (lower case), or None."""
         for item in self.fields:
+            if item.name.lower() == name:
+                return item.value
+        return None
+
+    def get_last(self, name: bytes) -> bytes | None:
+        """Unfolded value of the last field named ``name``: Dovecot's ENVELOPE takes the last one."""
+        for item in reversed(self.fields):
             if item.name.lower() == name:
                 return item.value
         return None

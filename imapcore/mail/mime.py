@@ -43,6 +43,8 @@ class MimePart:
     subtype: bytes  # lower case, e.g. b"plain"
     params: tuple[tuple[bytes, bytes], ...]
     explicit_type: bool  # a Content-Type header was present and usable
+    type_text: bytes  # type and subtype as written (BODYSTRUCTURE reports them so, like Dovecot)
+    subtype_text: bytes
     children: tuple[MimePart, ...] = ()
     message: MimePart | None = None
 
@@ -70,26 +72,27 @@ def parse_message(raw: bytes) -> MimePart:
 
 
 def _content_type(header: HeaderBlock, default_type: bytes, default_subtype: bytes):
+    """``(type, subtype, params, explicit, type as written, subtype as written)``."""
     value = header.get(b"content-type")
     if value is not None:
         main, params = parse_value(value)
-        kind, slash, sub = main.partition(b"/")
-        kind, sub = kind.strip().lower(), sub.strip().lower()
-        if slash and kind and sub:
-            return kind, sub, tuple(params), True
-        # RFC 2045 §5.2: an unparseable Content-Type means text/plain; charset=us-ascii.
-        return b"text", b"plain", ((b"charset", b"us-ascii"),), False
-    if default_type == b"text":
-        return b"text", b"plain", ((b"charset", b"us-ascii"),), False
-    return default_type, default_subtype, (), False
+        kind, _, sub = main.partition(b"/")
+        kind, sub = kind.strip(), sub.strip()
+        if kind and sub:
+            return kind.lower(), sub.lower(), tuple(params), True, kind, sub
+        # RFC 2045 §5.2: "It is also recommend that this default be assumed when a syntactically
+        # invalid Content-Type header field is encountered." (Dovecot reports ("garbage" "") instead.)
+        return b"text", b"plain", (), False, b"text", b"plain"
+    # RFC 2045 §5.2 default: text/plain; charset=us-ascii (message/rfc822 in a digest, RFC 2046 §5.1.5).
+    return default_type, default_subtype, (), False, default_type, default_subtype
 
 
 def _parse_entity(raw: bytes, start: int, end: int, default_type: bytes, default_subtype: bytes, depth: int) -> MimePart:
     body_start = header_end(raw, start, end)
     header = HeaderBlock.parse(raw[start:body_start])
-    kind, sub, params, explicit = _content_type(header, default_type, default_subtype)
+    kind, sub, params, explicit, kind_text, sub_text = _content_type(header, default_type, default_subtype)
     if depth >= MAX_DEPTH:
-        return MimePart(start, body_start, end, header, kind, sub, params, explicit)
+        return MimePart(start, body_start, end, header, kind, sub, params, explicit, kind_text, sub_text)
     if kind == b"multipart":
         boundary = None
         for key, value in params:
@@ -103,11 +106,11 @@ def _parse_entity(raw: bytes, start: int, end: int, default_type: bytes, default
                 _parse_entity(raw, part_start, part_end, child_type, child_sub, depth + 1)
                 for part_start, part_end in _split_multipart(raw, body_start, end, boundary)
             )
-        return MimePart(start, body_start, end, header, kind, sub, params, explicit, children)
-    if kind == b"message" and sub in (b"rfc822", b"global"):
+        return MimePart(start, body_start, end, header, kind, sub, params, explicit, kind_text, sub_text, children)
+    if kind == b"message" and sub == b"rfc822":
         inner = _parse_entity(raw, body_start, end, b"text", b"plain", depth + 1)
-        return MimePart(start, body_start, end, header, kind, sub, params, explicit, (), inner)
-    return MimePart(start, body_start, end, header, kind, sub, params, explicit)
+        return MimePart(start, body_start, end, header, kind, sub, params, explicit, kind_text, sub_text, (), inner)
+    return MimePart(start, body_start, end, header, kind, sub, params, explicit, kind_text, sub_text)
 
 
 def _split_multipart(raw: bytes, start: int, end: int, boundary: bytes) -> list[tuple[int, int]]:

@@ -12,6 +12,8 @@ by the sender for encodings; extension data always carries all four single-part 
 
 from __future__ import annotations
 
+import re
+
 from imapcore.protocol.encode import nstring, string
 
 from .addresses import Address, parse_address_list
@@ -22,6 +24,16 @@ from .params import parse_value
 
 def _nstring(value: bytes | None) -> bytes:
     return nstring(value)
+
+
+_SPACE_RUN = re.compile(rb"[ \t\r\n]+")
+
+
+def _text_nstring(value: bytes | None) -> bytes:
+    """Unstructured ENVELOPE strings: runs of whitespace become one space, as Dovecot sends them."""
+    if value is None:
+        return b"NIL"
+    return nstring(_SPACE_RUN.sub(b" ", value))
 
 
 def _addresses(value: bytes | None) -> bytes:
@@ -37,9 +49,11 @@ def _address(item: Address) -> bytes:
 
 def envelope(header: HeaderBlock) -> bytes:
     """RFC 9051 §7.5.2 ENVELOPE: date subject from sender reply-to to cc bcc in-reply-to message-id."""
-    from_value = header.get(b"from")
-    sender = header.get(b"sender")
-    reply_to = header.get(b"reply-to")
+    # Dovecot takes the last occurrence of a repeated field; RFC 5322 §3.6 allows only one.
+    get = header.get_last
+    from_value = get(b"from")
+    sender = get(b"sender")
+    reply_to = get(b"reply-to")
     from_list = _addresses(from_value)
     # RFC 9051 §7.5.2: "If the Sender or Reply-To header lines are absent in the [RFC-5322] header, or
     # are present but empty, the server sets the corresponding member of the envelope to be the same
@@ -51,24 +65,23 @@ def envelope(header: HeaderBlock) -> bytes:
     if reply_list == b"NIL":
         reply_list = from_list
     return b"(%s %s %s %s %s %s %s %s %s %s)" % (
-        _empty_is_nil(header.get(b"date")),
-        _empty_is_nil(header.get(b"subject")),
+        _text_nstring(get(b"date")),
+        _text_nstring(get(b"subject")),
         from_list,
         sender_list,
         reply_list,
-        _addresses(header.get(b"to")),
-        _addresses(header.get(b"cc")),
-        _addresses(header.get(b"bcc")),
-        _empty_is_nil(header.get(b"in-reply-to")),
-        _empty_is_nil(header.get(b"message-id")),
+        _addresses(get(b"to")),
+        _addresses(get(b"cc")),
+        _addresses(get(b"bcc")),
+        _text_nstring(get(b"in-reply-to")),
+        _text_nstring(get(b"message-id")),
     )
 
 
-def _empty_is_nil(value: bytes | None) -> bytes:
-    return _nstring(value if value else None)
-
-
-def _params(params) -> bytes:
+def _params(params, text_default: bool = False) -> bytes:
+    if text_default and not any(name.lower() == b"charset" for name, _ in params):
+        # Dovecot names the RFC 2045 §5.2 default charset of text parts explicitly, after the others.
+        params = tuple(params) + ((b"charset", b"us-ascii"),)
     if not params:
         return b"NIL"
     return b"(" + b" ".join(string(name) + b" " + string(value) for name, value in params) + b")"
@@ -106,13 +119,8 @@ def _encoding(header: HeaderBlock) -> bytes:
 
 
 def line_count(raw: bytes, start: int, end: int) -> int:
-    """Lines of a body: its line feeds, plus one for a last line without one."""
-    if end <= start:
-        return 0
-    count = raw.count(b"\n", start, end)
-    if raw[end - 1] != 0x0A:
-        count += 1
-    return count
+    """Lines of a body: its line feeds (a last line without one does not count, as in Dovecot)."""
+    return raw.count(b"\n", start, end)
 
 
 def body_structure(raw: bytes, part: MimePart, extended: bool) -> bytes:
@@ -124,15 +132,15 @@ def body_structure(raw: bytes, part: MimePart, extended: bool) -> bytes:
         else:
             # RFC 9051 §9 needs at least one body part: report an empty text/plain one, as Dovecot does.
             inner = _empty_text_part(extended)
-        fields = [inner, string(part.subtype)]
+        fields = [inner, string(part.subtype_text)]
         if extended:
             fields += [b" " + _params(part.params), b" " + _disposition(header), b" " + _language(header),
                        b" " + _nstring(header.get(b"content-location"))]
         return b"(" + fields[0] + b" " + fields[1] + b"".join(fields[2:]) + b")"
     pieces = [
-        string(part.type),
-        string(part.subtype),
-        _params(part.params),
+        string(part.type_text),
+        string(part.subtype_text),
+        _params(part.params, part.type == b"text"),
         _nstring(header.get(b"content-id")),
         _nstring(header.get(b"content-description")),
         _encoding(header),

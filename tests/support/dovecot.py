@@ -224,3 +224,98 @@ service stats {{
 
     def __exit__(self, *exc_info) -> None:
         self.stop()
+
+
+# -- reading Dovecot's answers -------------------------------------------------------------------------
+
+
+def login(server: DovecotServer, user: str, password: str):
+    """An ``imaplib.IMAP4`` client logged in to ``server``."""
+    import imaplib
+
+    client = imaplib.IMAP4(server.host, server.port, timeout=30)
+    client.login(user, password)
+    return client
+
+
+def fetch_response(client, sequence: int, items: str) -> bytes:
+    """The raw bytes of the FETCH response for one message (literals re-assembled), without ``* ``."""
+    typ, data = client.fetch(str(sequence), items)
+    if typ != "OK":
+        raise RuntimeError(f"FETCH {sequence} {items} failed: {data!r}")
+    pieces = []
+    for item in data:
+        if isinstance(item, tuple):
+            pieces.append(item[0] + b"\r\n" + item[1])
+        elif item is not None:
+            pieces.append(item)
+    return b"".join(pieces)
+
+
+class ParseError(ValueError):
+    pass
+
+
+def parse_value(data: bytes, position: int = 0):
+    """Parse one IMAP value: list -> list, quoted/literal -> bytes, NIL -> None, atom/number -> str.
+
+    Atoms may contain a bracketed section with spaces (``BODY[HEADER.FIELDS (A B)]<0>``). Returns
+    ``(value, next_position)``. Quoted strings and literals compare equal when their content is: tests
+    compare meaning, not the server's quoting choice.
+    """
+    n = len(data)
+    while position < n and data[position] == 0x20:
+        position += 1
+    if position >= n:
+        raise ParseError("unexpected end")
+    c = data[position]
+    if c == 0x28:  # (
+        items = []
+        position += 1
+        while True:
+            while position < n and data[position] == 0x20:
+                position += 1
+            if position >= n:
+                raise ParseError("unterminated list")
+            if data[position] == 0x29:
+                return items, position + 1
+            value, position = parse_value(data, position)
+            items.append(value)
+    if c == 0x22:  # quoted
+        out = bytearray()
+        position += 1
+        while position < n and data[position] != 0x22:
+            if data[position] == 0x5C:
+                position += 1
+            out.append(data[position])
+            position += 1
+        return bytes(out), position + 1
+    if c == 0x7B or (c == 0x7E and data[position + 1 : position + 2] == b"{"):  # literal / literal8
+        close = data.index(b"}", position)
+        size = int(data[position + (2 if c == 0x7E else 1) : close].rstrip(b"+"))
+        start = close + 3  # "}\r\n"
+        return data[start : start + size], start + size
+    start = position
+    depth = 0
+    while position < n:
+        ch = data[position]
+        if ch == 0x5B:
+            depth += 1
+        elif ch == 0x5D:
+            depth -= 1
+        elif depth == 0 and ch in (0x20, 0x28, 0x29):
+            if ch == 0x28 and position > start:
+                break
+            if ch != 0x28:
+                break
+        position += 1
+    atom = data[start:position].decode("latin-1")
+    return (None if atom.upper() == "NIL" else atom), position
+
+
+def fetch_items(client, sequence: int, items: str) -> dict:
+    """``{ITEM-NAME: parsed value}`` of one message's FETCH response (names upper-cased)."""
+    raw = fetch_response(client, sequence, items)
+    number, _, rest = raw.partition(b" ")
+    values, _ = parse_value(rest)
+    return {values[i].upper(): values[i + 1] for i in range(0, len(values) - 1, 2)}
