@@ -1,0 +1,167 @@
+"""Content-addressed blob store: a message's exact bytes, stored once, named by their SHA-256.
+
+Layout (after dulwich's loose object store, STYLE §12)::
+
+    <root>/ab/abcdef...64 hex...        one file per distinct message, fanned out by the first two hex
+    <root>/tmp/                         temporary files being written
+
+Writing (``put``): if the final file exists the call is a no-op (same bytes, same name). Otherwise the
+bytes go to a uniquely named file in ``tmp/``, are fsynced, renamed into place, and the fan-out directory
+is fsynced so the rename itself survives a crash. Only then may metadata that points at the blob be
+committed (``store.py`` does that), so a crash leaves at most an unreferenced blob for ``gc``, never a
+message pointing at nothing.
+
+Every id is validated (64 lower-case hex digits) before a path is built from it, so no id from the
+database or a client can escape the root.
+
+Removal (``delete``) is only called by the metadata layer after the transaction that dropped the last
+reference has committed, while it still holds the writer lock (see ``store.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import BlobCorrupt, BlobMissing, InvalidBlobId
+
+_BLOB_ID = re.compile(r"[0-9a-f]{64}\Z")
+
+
+def blob_id_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def validate_blob_id(blob_id: object) -> str:
+    if not isinstance(blob_id, str) or _BLOB_ID.match(blob_id) is None:
+        raise InvalidBlobId(blob_id)
+    return blob_id
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class BlobStore:
+    """Files under one root directory; safe to use from several threads at once."""
+
+    def __init__(self, root: Path | str, *, durable: bool = True):
+        self.root = Path(root)
+        self.durable = durable
+        self._tmp = self.root / "tmp"
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._tmp.mkdir(exist_ok=True)
+
+    def path_of(self, blob_id: str) -> Path:
+        validate_blob_id(blob_id)
+        return self.root / blob_id[:2] / blob_id
+
+    def exists(self, blob_id: str) -> bool:
+        return self.path_of(blob_id).exists()
+
+    def put(self, data: bytes, blob_id: str | None = None) -> str:
+        """Store ``data`` durably and return its id; a no-op if it is already there."""
+        if blob_id is None:
+            blob_id = blob_id_of(data)
+        final = self.path_of(blob_id)
+        if final.exists():
+            return blob_id
+        fanout = final.parent
+        new_fanout = not fanout.exists()
+        fanout.mkdir(exist_ok=True)
+        temporary = self._tmp / f"{blob_id}.{os.getpid()}.{id(data):x}.{os.urandom(4).hex()}"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            if self.durable:
+                os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            temporary.unlink(missing_ok=True)
+            raise
+        os.close(fd)
+        # rename is atomic: a reader sees either no file or the complete one.
+        os.replace(temporary, final)
+        if self.durable:
+            _fsync_dir(fanout)
+            if new_fanout:
+                _fsync_dir(self.root)
+        return blob_id
+
+    def read(self, blob_id: str, *, verify: bool = False) -> bytes:
+        path = self.path_of(blob_id)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise BlobMissing(blob_id) from None
+        if verify:
+            actual = blob_id_of(data)
+            if actual != blob_id:
+                raise BlobCorrupt(blob_id, actual)
+        return data
+
+    def open(self, blob_id: str):
+        """A binary file object for streaming large messages (the caller closes it)."""
+        try:
+            return open(self.path_of(blob_id), "rb")
+        except FileNotFoundError:
+            raise BlobMissing(blob_id) from None
+
+    def size(self, blob_id: str) -> int:
+        try:
+            return self.path_of(blob_id).stat().st_size
+        except FileNotFoundError:
+            raise BlobMissing(blob_id) from None
+
+    def delete(self, blob_id: str) -> bool:
+        path = self.path_of(blob_id)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def iter_ids(self) -> Iterator[str]:
+        """Every stored blob id (files with other names, e.g. stray temporaries, are skipped)."""
+        for fanout in sorted(self.root.iterdir()):
+            if len(fanout.name) != 2 or not fanout.is_dir():
+                continue
+            for entry in sorted(fanout.iterdir()):
+                name = entry.name
+                if _BLOB_ID.match(name) and name[:2] == fanout.name:
+                    yield name
+
+    def clean_temporaries(self, older_than_s: float = 3600.0) -> int:
+        """Remove leftovers of writes interrupted by a crash; returns how many were removed.
+
+        Only files older than ``older_than_s`` go, so a maintenance run beside a live server never
+        removes a write in progress.
+        """
+        import time
+
+        removed = 0
+        limit = time.time() - older_than_s
+        for entry in self._tmp.iterdir():
+            try:
+                if entry.stat().st_mtime <= limit:
+                    entry.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed
+
+    def disk_usage(self) -> int:
+        total = 0
+        for blob_id in self.iter_ids():
+            total += self.path_of(blob_id).stat().st_blocks * 512
+        return total

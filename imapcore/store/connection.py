@@ -1,0 +1,34 @@
+"""Opening SQLite connections the way the store needs them.
+
+Autocommit mode (``isolation_level=None``): the store writes ``BEGIN IMMEDIATE``/``COMMIT`` itself, so a
+transaction is exactly the code inside ``Store._transaction`` and never silently widened or split by
+the sqlite3 module. WAL journal: readers do not block the writer nor each other. ``synchronous`` is
+passed in (see ``store.py`` for the choice). ``imap_contains(text, needle)`` is the substring test of
+SEARCH with Unicode case folding, for the cases the indexes cannot answer alone.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+_SYNCHRONOUS = {"OFF", "NORMAL", "FULL", "EXTRA"}
+
+
+def imap_contains(text: str | None, needle_folded: str) -> int:
+    if text is None:
+        return 0
+    return int(needle_folded in text.casefold())
+
+
+def connect(path: Path | str, synchronous: str = "FULL") -> sqlite3.Connection:
+    if synchronous.upper() not in _SYNCHRONOUS:
+        raise ValueError(f"synchronous must be one of {sorted(_SYNCHRONOUS)}")
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=60)
+    conn.execute("PRAGMA busy_timeout = 60000")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    conn.execute("PRAGMA cache_size = -65536")  # 64 MiB page cache per connection
+    conn.create_function("imap_contains", 2, imap_contains, deterministic=True)
+    return conn

@@ -1,0 +1,100 @@
+"""What the store computes once per blob at delivery, from ``imapcore.mail.summarize``.
+
+``prepare_blob`` turns a message's bytes into a ``ParsedBlob``: the pre-serialized ENVELOPE, BODY and
+BODYSTRUCTURE, PREVIEW, the sent date, threading headers, the EMAILID/THREADID (RFC 8474), the header
+index rows and the two full-text columns. A message the parser cannot understand is still stored byte
+for byte: its parsed fields are ``None`` (``parsed`` false) and FETCH falls back to parsing the blob.
+
+Identifiers (RFC 8474 §5): EMAILID is derived from the content hash, so every copy of the same bytes has
+the same EMAILID, as the RFC asks of copies. THREADID is derived from the thread's root Message-ID (the
+first References entry, else In-Reply-To, else the message's own Message-ID): replies carrying References
+land in their parent's thread; a message with none of those headers is its own thread.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedBlob:
+    blob_id: str
+    size: int
+    parsed: bool
+    envelope: bytes | None
+    body: bytes | None
+    bodystructure: bytes | None
+    preview: str | None
+    sent_date: int | None
+    sent_day: int | None
+    subject: str | None
+    base_subject: str | None
+    message_id: str | None
+    in_reply_to: str | None
+    refs: str | None
+    email_id: str
+    thread_id: str
+    headers: tuple[tuple[str, str], ...]  # (lower-case name, case-folded decoded value)
+    header_text: str  # full-text column "header": decoded "Name: value" lines
+    body_text: str  # full-text column "body": the decoded text parts
+
+
+def default_summarize(raw: bytes):
+    from imapcore.mail import summarize
+
+    return summarize(raw)
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
+
+def prepare_blob(raw: bytes, blob_id: str, summarize: Callable[[bytes], object]) -> ParsedBlob:
+    email_id = "M" + blob_id[:24]
+    try:
+        summary = summarize(raw)
+    except Exception:  # a malformed message is stored as is; the failure is logged, not fatal
+        log.exception("could not parse message %s; storing it unparsed", blob_id)
+        return ParsedBlob(
+            blob_id, len(raw), False, None, None, None, None, None, None, None, None, None, None, None,
+            email_id, "T" + blob_id[:24], (), "", "",
+        )
+    references = tuple(summary.references or ())
+    root = (references[0] if references else None) or summary.in_reply_to or summary.message_id
+    thread_id = "T" + (_short_hash(root) if root else blob_id[:24])
+    sent: _dt.datetime | None = summary.sent_date
+    sent_date = sent_day = None
+    if sent is not None:
+        if sent.tzinfo is None:
+            sent = sent.replace(tzinfo=_dt.timezone.utc)
+        sent_date = int(sent.timestamp())
+        sent_day = sent.date().toordinal()  # the date as written, in its own zone
+    headers = tuple((name.lower(), value.casefold()) for name, value in summary.headers)
+    header_text = "\n".join(f"{name}: {value}" for name, value in summary.headers)
+    return ParsedBlob(
+        blob_id=blob_id,
+        size=len(raw),
+        parsed=True,
+        envelope=summary.envelope,
+        body=summary.body,
+        bodystructure=summary.bodystructure,
+        preview=summary.preview,
+        sent_date=sent_date,
+        sent_day=sent_day,
+        subject=summary.subject,
+        base_subject=summary.base_subject,
+        message_id=summary.message_id,
+        in_reply_to=summary.in_reply_to,
+        refs=" ".join(references) or None,
+        email_id=email_id,
+        thread_id=thread_id,
+        headers=headers,
+        header_text=header_text,
+        body_text=summary.text or "",
+    )

@@ -1,0 +1,198 @@
+"""The change feed: committed changes, delivered to the sessions watching a user or a mailbox.
+
+Theory of operation
+-------------------
+The store calls ``ChangeFeed.publish(changes)`` after a transaction has committed, while it still holds
+its writer lock, so the feed sees changes in commit order; each ``Change`` carries ``seq``, a number that
+increases by one per change, given under that same lock. ``publish`` is a plain function that never
+blocks and may be called from any thread (the server runs store calls in worker threads).
+
+``InProcessFeed`` hands the changes to the Trio thread with ``TrioToken.run_sync_soon`` (thread-safe and
+first-in first-out, so order is kept) and there pushes each to every matching subscriber's bounded Trio
+memory channel with ``send_nowait``. A subscriber whose buffer is full is not waited for (a slow client
+must not slow the writer or grow memory): it is marked *behind*, further changes are not queued for it,
+and its next ``receive()`` empties the stale buffer and returns one ``ChangeKind.RESYNC`` change. The
+session then reloads its state from the store; changes committed after that reload may repeat what it
+read (a session applies them idempotently: a UID it already knows, a flag set it already has).
+
+A cross-process implementation (PostgreSQL LISTEN/NOTIFY, or a changes table polled by ``seq``) implements
+the same two methods: ``publish`` writes/notifies, ``subscribe`` returns an object with the same
+``receive()``/``aclose()`` contract.
+
+Who sees what: a subscription for a user and no mailbox sees all of that user's changes; one for a
+mailbox sees that mailbox's message changes and the user's mailbox-list changes (create, rename, delete,
+subscription), which IMAP NOTIFY and LIST-STATUS sessions want.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import trio
+
+
+class ChangeKind(enum.Enum):
+    MESSAGES_ADDED = "added"  # uids, flags, modseqs of new messages (APPEND, COPY/MOVE target)
+    EXPUNGED = "expunged"  # uids removed; highest_modseq is the expunge's MODSEQ (QRESYNC VANISHED)
+    FLAGS_CHANGED = "flags"  # uids with their new flags and MODSEQs
+    MAILBOX_CREATED = "created"
+    MAILBOX_RENAMED = "renamed"  # old_name -> mailbox_name
+    MAILBOX_DELETED = "deleted"
+    SUBSCRIBED = "subscribed"
+    UNSUBSCRIBED = "unsubscribed"
+    RESYNC = "resync"  # the subscriber fell behind: reload state from the store
+
+    @property
+    def is_mailbox_list_change(self) -> bool:
+        return self in _MAILBOX_LIST_KINDS
+
+
+_MAILBOX_LIST_KINDS = frozenset(
+    {
+        ChangeKind.MAILBOX_CREATED,
+        ChangeKind.MAILBOX_RENAMED,
+        ChangeKind.MAILBOX_DELETED,
+        ChangeKind.SUBSCRIBED,
+        ChangeKind.UNSUBSCRIBED,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    seq: int
+    kind: ChangeKind
+    user: str
+    mailbox_id: int | None = None
+    mailbox_name: str | None = None
+    uids: tuple[int, ...] = ()
+    flags: tuple[frozenset[str], ...] = ()  # aligned with uids (MESSAGES_ADDED, FLAGS_CHANGED)
+    modseqs: tuple[int, ...] = ()  # aligned with uids (MESSAGES_ADDED, FLAGS_CHANGED)
+    highest_modseq: int = 0  # the mailbox's HIGHESTMODSEQ after this change
+    uid_next: int = 0  # the mailbox's UIDNEXT after this change (MESSAGES_ADDED)
+    old_name: str | None = None
+
+
+class Subscription(abc.ABC):
+    @abc.abstractmethod
+    async def receive(self) -> Change:
+        """The next change in commit order, or a ``RESYNC`` change after falling behind."""
+
+    @abc.abstractmethod
+    async def aclose(self) -> None: ...
+
+    async def __aenter__(self) -> Subscription:
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self.aclose()
+
+
+class ChangeFeed(abc.ABC):
+    @abc.abstractmethod
+    def publish(self, changes: Iterable[Change]) -> None:
+        """Called by the store after commit, in commit order; never blocks; any thread."""
+
+    @abc.abstractmethod
+    def subscribe(self, user: str, mailbox_id: int | None = None) -> Subscription:
+        """Start receiving the user's (or one mailbox's) changes committed from now on."""
+
+
+class NullFeed(ChangeFeed):
+    """For maintenance tools and tests that run the store without sessions: changes go nowhere."""
+
+    def publish(self, changes: Iterable[Change]) -> None:
+        return None
+
+    def subscribe(self, user: str, mailbox_id: int | None = None) -> Subscription:
+        raise RuntimeError("NullFeed has no subscribers")
+
+
+class _InProcessSubscription(Subscription):
+    def __init__(self, feed: InProcessFeed, user: str, mailbox_id: int | None, buffer_size: int):
+        self._feed = feed
+        self.user = user
+        self.mailbox_id = mailbox_id
+        self._send, self._receive = trio.open_memory_channel[Change](buffer_size)
+        self.behind = False
+        self.behind_seq = 0
+        self.closed = False
+
+    def wants(self, change: Change) -> bool:
+        if change.user != self.user:
+            return False
+        if self.mailbox_id is None or change.kind.is_mailbox_list_change:
+            return True
+        return change.mailbox_id == self.mailbox_id
+
+    def offer(self, change: Change) -> None:
+        if self.behind or self.closed:
+            return
+        try:
+            self._send.send_nowait(change)
+        except trio.WouldBlock:
+            self.behind = True
+            self.behind_seq = change.seq
+
+    async def receive(self) -> Change:
+        if self.behind:
+            return self._resync()
+        change = await self._receive.receive()
+        if self.behind:  # fell behind while this change waited in the buffer
+            return self._resync()
+        return change
+
+    def _resync(self) -> Change:
+        while True:
+            try:
+                self._receive.receive_nowait()
+            except trio.WouldBlock:
+                break
+        self.behind = False
+        return Change(seq=self.behind_seq, kind=ChangeKind.RESYNC, user=self.user, mailbox_id=self.mailbox_id)
+
+    async def aclose(self) -> None:
+        self.closed = True
+        self._feed._remove(self)
+        await self._send.aclose()
+        await self._receive.aclose()
+
+
+class InProcessFeed(ChangeFeed):
+    """Trio memory channels in one process. Create it inside ``trio.run`` (it remembers the Trio token)."""
+
+    def __init__(self, buffer_size: int = 1024):
+        self.buffer_size = buffer_size
+        self._token = trio.lowlevel.current_trio_token()
+        self._trio_thread = threading.get_ident()
+        self._subscribers: list[_InProcessSubscription] = []
+
+    def publish(self, changes: Iterable[Change]) -> None:
+        batch = tuple(changes)
+        if not batch:
+            return
+        try:
+            self._token.run_sync_soon(self._deliver, batch)
+        except trio.RunFinishedError:
+            return  # the Trio run is over: nobody is listening any more
+
+    def _deliver(self, batch: tuple[Change, ...]) -> None:
+        for change in batch:
+            for subscriber in tuple(self._subscribers):
+                if subscriber.wants(change):
+                    subscriber.offer(change)
+
+    def subscribe(self, user: str, mailbox_id: int | None = None) -> Subscription:
+        if threading.get_ident() != self._trio_thread:
+            raise RuntimeError("subscribe from the Trio thread")
+        subscription = _InProcessSubscription(self, user, mailbox_id, self.buffer_size)
+        self._subscribers.append(subscription)
+        return subscription
+
+    def _remove(self, subscription: _InProcessSubscription) -> None:
+        if subscription in self._subscribers:
+            self._subscribers.remove(subscription)

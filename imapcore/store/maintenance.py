@@ -1,0 +1,127 @@
+"""``fsck`` and ``gc``: check and repair what the store promises, remove what nothing refers to.
+
+fsck
+  * every blob row's file exists and (with ``verify_hashes``) hashes to its name;
+  * every message refers to an existing blob row;
+  * recounts every counter (blob reference counts, mailbox STATUS numbers, user quota usage) and, with
+    ``repair``, writes the recount over any difference (reported in ``counters_repaired``);
+  * ``uid_next`` is above every UID and ``highest_modseq`` at or above every MODSEQ of the mailbox
+    (messages and expunge records); repaired upwards, never downwards.
+  Files with no row (a crash between the blob write and the metadata commit) are listed as
+  ``unreferenced_blobs``: expected after a crash, harmless, and removed by ``gc``; they do not make the
+  report unclean.
+
+gc
+  Under the writer lock: rows with no reference are deleted (committed) and then their files; files with
+  no row are deleted; stale temporary files go. A delivery that wrote its blob but has not committed yet
+  re-checks the file under the same lock and writes it again if needed (``Store._ensure_blob``).
+
+Both are meant for an idle store or one used by this process only: the lock is per process.
+"""
+
+from __future__ import annotations
+
+from .errors import BlobCorrupt, BlobMissing
+from .records import FsckReport
+
+def fsck(store, *, repair: bool = True, verify_hashes: bool = True) -> FsckReport:
+    corrupt, missing, problems, repaired = [], [], [], []
+    with store._lock:
+        conn = store._writer
+        blob_rows = conn.execute("SELECT id FROM blobs").fetchall()
+        known = set()
+        for (blob_id,) in blob_rows:
+            known.add(blob_id)
+            try:
+                if verify_hashes:
+                    store.blobs.read(blob_id, verify=True)
+                elif not store.blobs.exists(blob_id):
+                    raise BlobMissing(blob_id)
+            except BlobMissing:
+                missing.append(blob_id)
+            except BlobCorrupt:
+                corrupt.append(blob_id)
+        unreferenced = sorted(set(store.blobs.iter_ids()) - known)
+        dangling = conn.execute(
+            "SELECT m.mailbox_id, m.uid FROM messages m LEFT JOIN blobs b ON b.num = m.blob WHERE b.num IS NULL"
+        ).fetchall()
+        for mailbox_id, uid in dangling:
+            problems.append(f"message {mailbox_id}/{uid} refers to no blob row")
+
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            repaired.extend(_recount(conn, repair))
+            conn.execute("COMMIT" if repair else "ROLLBACK")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        if repair:
+            store._collect_unreferenced_locked()
+    return FsckReport(
+        blobs_checked=len(blob_rows),
+        corrupt_blobs=tuple(corrupt),
+        missing_blobs=tuple(missing),
+        unreferenced_blobs=tuple(unreferenced),
+        counters_repaired=tuple(repaired),
+        problems=tuple(problems),
+    )
+
+
+def _recount(conn, repair: bool) -> list[str]:
+    repaired = []
+    for blob_num, stored, actual in conn.execute(
+        "SELECT b.num, b.refcount, (SELECT count(*) FROM messages m WHERE m.blob = b.num) FROM blobs b"
+    ).fetchall():
+        if stored != actual:
+            repaired.append(f"blob #{blob_num} refcount {stored} -> {actual}")
+            conn.execute("UPDATE blobs SET refcount = ? WHERE num = ?", (actual, blob_num))
+
+    mailbox_rows = conn.execute(
+        "SELECT mb.id, mb.name, mb.messages, mb.unseen, mb.deleted, mb.size, mb.recent, mb.uid_next, mb.highest_modseq, "
+        "count(m.uid), coalesce(sum((m.flags & 1) = 0), 0), coalesce(sum((m.flags & 8) != 0), 0), "
+        "coalesce(sum(m.size), 0), coalesce(sum(m.recent), 0), coalesce(max(m.uid), 0), coalesce(max(m.modseq), 0) "
+        "FROM mailboxes mb LEFT JOIN messages m ON m.mailbox_id = mb.id GROUP BY mb.id"
+    ).fetchall()
+    for (mailbox_id, name, messages, unseen, deleted, size, recent, uid_next, highest_modseq,
+         r_messages, r_unseen, r_deleted, r_size, r_recent, max_uid, max_modseq) in mailbox_rows:
+        expunged_max = conn.execute(
+            "SELECT coalesce(max(uid), 0), coalesce(max(modseq), 0) FROM expunged WHERE mailbox_id = ?", (mailbox_id,)
+        ).fetchone()
+        needed_uid_next = max(uid_next, max_uid + 1, expunged_max[0] + 1)
+        needed_modseq = max(highest_modseq, max_modseq, expunged_max[1])
+        stored = (messages, unseen, deleted, size, recent, uid_next, highest_modseq)
+        actual = (r_messages, r_unseen, r_deleted, r_size, r_recent, needed_uid_next, needed_modseq)
+        if stored != actual:
+            repaired.append(f"mailbox {name!r} (#{mailbox_id}) counters {stored} -> {actual}")
+            conn.execute(
+                "UPDATE mailboxes SET messages = ?, unseen = ?, deleted = ?, size = ?, recent = ?, uid_next = ?, "
+                "highest_modseq = ? WHERE id = ?",
+                (*actual, mailbox_id),
+            )
+
+    for user_id, name, used_bytes, used_messages, r_bytes, r_messages in conn.execute(
+        "SELECT u.id, u.name, u.used_storage_bytes, u.used_messages, "
+        "coalesce((SELECT sum(m.size) FROM messages m JOIN mailboxes mb ON mb.id = m.mailbox_id WHERE mb.user_id = u.id), 0), "
+        "(SELECT count(*) FROM messages m JOIN mailboxes mb ON mb.id = m.mailbox_id WHERE mb.user_id = u.id) "
+        "FROM users u"
+    ).fetchall():
+        if (used_bytes, used_messages) != (r_bytes, r_messages):
+            repaired.append(f"user {name!r} usage ({used_bytes}, {used_messages}) -> ({r_bytes}, {r_messages})")
+            conn.execute(
+                "UPDATE users SET used_storage_bytes = ?, used_messages = ? WHERE id = ?", (r_bytes, r_messages, user_id)
+            )
+    return repaired
+
+
+def gc(store) -> list[str]:
+    """Remove unreferenced blobs (rows first, committed, then files) and stale temporaries."""
+    with store._lock:
+        removed = store._collect_unreferenced_locked()
+        known = {blob_id for (blob_id,) in store._writer.execute("SELECT id FROM blobs")}
+        for blob_id in store.blobs.iter_ids():
+            if blob_id not in known:
+                store.blobs.delete(blob_id)
+                removed.append(blob_id)
+        store.blobs.clean_temporaries()
+    return removed
