@@ -6,7 +6,7 @@ octets, while ``value`` gives the unfolded value for ENVELOPE and search. Decodi
 words, charsets) lives in ``encoded_words``; structured values (Content-Type parameters) in ``params``.
 
 Malformed input is taken as the big servers take it: a bare LF ends a line like CRLF, a line without a
-colon inside the header is skipped (it is neither a field nor a continuation), 8-bit bytes are kept.
+colon inside the header is a field of its own that no name look-up matches, 8-bit bytes are kept.
 """
 
 from __future__ import annotations
@@ -38,7 +38,9 @@ class Field:
 
         A line break and the whitespace after it become one space, as Dovecot unfolds for ENVELOPE.
         """
-        colon = self.raw.index(b":")
+        colon = self.raw.find(b":")
+        if colon < 0:
+            return b""
         body = self.raw[colon + 1 :].strip(b" \t\r\n")
         if b"\n" in body:
             body = _FOLDING.sub(b" ", body)
@@ -85,10 +87,11 @@ def split_fields(block: bytes) -> list[Field]:
             fields.append(Field(current_name, b"".join(current)))
             current = None
         colon = line.find(b":")
-        if colon <= 0:
-            continue  # RFC 5322 §3.6.8 needs "name:"; anything else is noise
-        name = line[:colon].rstrip(b" \t")
+        name = line[:colon].rstrip(b" \t") if colon > 0 else b""
         if not name or any(c <= 32 or c >= 127 for c in name):
+            # Not "name:" (RFC 5322 §3.6.8): kept as a field of its own, named by the whole line, so
+            # HEADER and HEADER.FIELDS.NOT still return it (as Dovecot does) but no look-up finds it.
+            fields.append(Field(stripped, line))
             continue
         current_name = name
         current = [line]

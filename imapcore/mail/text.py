@@ -28,7 +28,7 @@ _WHITESPACE = re.compile(r"\s+")
 PREVIEW_MAX = 256
 
 
-class UndecodableTransferEncoding(ValueError):
+class UnknownCTE(ValueError):
     """The Content-Transfer-Encoding is unknown, so the body cannot be decoded (RFC 3516 UNKNOWN-CTE)."""
 
 
@@ -56,14 +56,14 @@ def decode_quoted_printable(data: bytes) -> bytes:
 
 
 def decode_transfer(part_body: bytes, encoding: bytes) -> bytes:
-    """Body bytes decoded from ``encoding``; raises ``UndecodableTransferEncoding`` for unknown ones."""
+    """Body bytes decoded from ``encoding``; raises ``UnknownCTE`` for unknown ones."""
     if encoding in (b"7bit", b"8bit", b"binary", b""):
         return part_body
     if encoding == b"base64":
         return decode_base64(part_body)
     if encoding == b"quoted-printable":
         return decode_quoted_printable(part_body)
-    raise UndecodableTransferEncoding(encoding.decode("ascii", "replace"))
+    raise UnknownCTE(encoding.decode("ascii", "replace"))
 
 
 def html_to_text(markup: str) -> str:
@@ -84,7 +84,7 @@ def part_text(raw: bytes, part: MimePart, limit: int | None = None) -> str:
     body = raw[part.body_start : end]
     try:
         data = decode_transfer(body, transfer_encoding(part))
-    except UndecodableTransferEncoding:
+    except UnknownCTE:
         data = body
     charset = part.param(b"charset")
     text = decode_bytes(data, charset.decode("ascii", "replace") if charset else None)

@@ -240,6 +240,8 @@ def login(server: DovecotServer, user: str, password: str):
 
 def fetch_response(client, sequence: int, items: str) -> bytes:
     """The raw bytes of the FETCH response for one message (literals re-assembled), without ``* ``."""
+    # Drop FETCH data left over from earlier commands (a failed FETCH may still have sent "* n FETCH").
+    client.untagged_responses.pop("FETCH", None)
     typ, data = client.fetch(str(sequence), items)
     if typ != "OK":
         raise RuntimeError(f"FETCH {sequence} {items} failed: {data!r}")
