@@ -15,32 +15,7 @@ from cffi import FFI
 HERE = Path(__file__).resolve().parent
 
 CDEF = """
-typedef struct imc_fetch_columns {
-    const int64_t *seq;
-    const int64_t *uid;
-    const int64_t *size;
-    const int64_t *modseq;
-    const char *flags;
-    const int64_t *flags_len;
-    const char *date;
-    const int64_t *date_len;
-    const char *envelope;
-    const int64_t *envelope_len;
-    const char *bodystructure;
-    const int64_t *bodystructure_len;
-    const int64_t *extra_count;
-    const char *extra_names;
-    const int64_t *extra_name_len;
-    const char *extra_values;
-    const int64_t *extra_value_len;
-    const int64_t *body_count;
-    const char *body_names;
-    const int64_t *body_name_len;
-    const char *body_data;
-    const int64_t *body_data_len;
-} imc_fetch_columns;
-
-size_t imc_fetch_assemble(size_t nrows, const imc_fetch_columns *c, char *out);
+int imc_fetch_rows(void *rows_obj, void *result_obj);
 """
 
 

@@ -99,7 +99,6 @@ ALLOWED_STATES: dict[str, frozenset[State]] = {
     "SORT": _SELECTED_ONLY,  # RFC 5256 §3
     "THREAD": _SELECTED_ONLY,
     "REPLACE": _SELECTED_ONLY,  # RFC 8508 §3.3
-    "ESEARCH": _AUTH_OR_SELECTED,  # RFC 7377 multimailbox search
     "CANCELUPDATE": _SELECTED_ONLY,  # RFC 5267 §4.2
 }
 
