@@ -41,8 +41,8 @@ class ParsedBlob:
     email_id: str
     thread_id: str
     headers: tuple[tuple[str, str], ...]  # (lower-case name, case-folded decoded value)
-    header_text: str  # full-text column "header": decoded "Name: value" lines
-    body_text: str  # full-text column "body": the decoded text parts
+    header_text: str  # full-text column "header": decoded "name: value" lines, case-folded
+    body_text: str  # full-text column "body": the decoded text parts, case-folded
 
 
 def default_summarize(raw: bytes):
@@ -76,7 +76,9 @@ def prepare_blob(raw: bytes, blob_id: str, summarize: Callable[[bytes], object])
         sent_date = int(sent.timestamp())
         sent_day = sent.date().toordinal()  # the date as written, in its own zone
     headers = tuple((name.lower(), value.casefold()) for name, value in summary.headers)
-    header_text = "\n".join(f"{name}: {value}" for name, value in summary.headers)
+    # Folded here with the same ``str.casefold`` as the needle (search.py), so the index and a linear
+    # scan agree exactly, whatever SQLite's own folding would do with characters like "ß".
+    header_text = "\n".join(f"{name}: {value}" for name, value in summary.headers).casefold()
     return ParsedBlob(
         blob_id=blob_id,
         size=len(raw),
@@ -96,5 +98,5 @@ def prepare_blob(raw: bytes, blob_id: str, summarize: Callable[[bytes], object])
         thread_id=thread_id,
         headers=headers,
         header_text=header_text,
-        body_text=summary.text or "",
+        body_text=(summary.text or "").casefold(),
     )

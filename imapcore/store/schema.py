@@ -93,7 +93,8 @@ CREATE TABLE blob_headers (
 );
 CREATE INDEX blob_headers_by_blob ON blob_headers(blob, name);
 
-CREATE VIRTUAL TABLE blob_text USING fts5(header, body, tokenize = 'trigram');
+-- Text is case-folded by Python before indexing (delivery.py), so the index itself is case-sensitive.
+CREATE VIRTUAL TABLE blob_text USING fts5(header, body, tokenize = 'trigram case_sensitive 1');
 
 CREATE TABLE messages (
     mailbox_id INTEGER NOT NULL,

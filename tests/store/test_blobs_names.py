@@ -1,0 +1,65 @@
+import hashlib
+
+import pytest
+
+from imapcore.store import BlobCorrupt, BlobMissing, InvalidBlobId, InvalidMailboxName
+from imapcore.store.blobs import BlobStore
+from imapcore.store.names import normalize, parents
+
+
+def test_put_names_by_sha256_fanned_out_and_is_idempotent(tmp_path):
+    blobs = BlobStore(tmp_path / "blobs")
+    data = b"Subject: hi\r\n\r\nbody\r\n"
+    blob_id = blobs.put(data)
+    assert blob_id == hashlib.sha256(data).hexdigest()
+    path = tmp_path / "blobs" / blob_id[:2] / blob_id
+    assert path.read_bytes() == data
+    before = path.stat().st_mtime_ns
+    assert blobs.put(data) == blob_id
+    assert path.stat().st_mtime_ns == before  # second put is a no-op
+    assert list(blobs.iter_ids()) == [blob_id]
+    assert list((tmp_path / "blobs" / "tmp").iterdir()) == []
+
+
+@pytest.mark.parametrize("bad", ["../etc/passwd", "AB" * 32, "a" * 63, "g" * 64, "", None, "0" * 64 + "/"])
+def test_invalid_ids_are_refused_before_any_path(tmp_path, bad):
+    blobs = BlobStore(tmp_path / "blobs")
+    with pytest.raises(InvalidBlobId):
+        blobs.read(bad)
+    with pytest.raises(InvalidBlobId):
+        blobs.delete(bad)
+
+
+def test_verify_detects_corruption_and_missing(tmp_path):
+    blobs = BlobStore(tmp_path / "blobs")
+    blob_id = blobs.put(b"original")
+    path = blobs.path_of(blob_id)
+    path.write_bytes(b"tampered")
+    assert blobs.read(blob_id) == b"tampered"  # unverified read returns what is there
+    with pytest.raises(BlobCorrupt):
+        blobs.read(blob_id, verify=True)
+    path.unlink()
+    with pytest.raises(BlobMissing):
+        blobs.read(blob_id)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["", "a//b", "/a", "a/", "a/../b", "..", "a/./b", "tab\there", "nul\x00", "del\x7f", "star*", "per%cent",
+     "x" * 1001, "/".join(["l"] * 51)],
+)
+def test_invalid_mailbox_names_are_refused_with_cannot(name):
+    with pytest.raises(InvalidMailboxName) as info:
+        normalize(name)
+    assert info.value.code == "CANNOT"
+
+
+def test_name_normalisation_and_limits():
+    assert normalize("inbox") == "INBOX"
+    assert normalize("InBoX/Sub") == "INBOX/Sub"
+    assert normalize("Inboxes") == "Inboxes"
+    assert normalize("é" * 500) == "é" * 500  # 1000 bytes exactly
+    with pytest.raises(InvalidMailboxName):
+        normalize("é" * 501)
+    assert normalize("/".join(["l"] * 50)).count("/") == 49
+    assert parents("a/b/c") == ["a", "a/b"]

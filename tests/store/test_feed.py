@@ -1,0 +1,70 @@
+import trio
+
+from imapcore.store import ChangeKind, FlagMode, InProcessFeed, Store
+from imapcore.syntax.model import STAR, SequenceSet
+
+
+async def receive_n(subscription, n):
+    changes = []
+    with trio.fail_after(5):
+        for _ in range(n):
+            changes.append(await subscription.receive())
+    return changes
+
+
+async def test_changes_arrive_in_commit_order_from_worker_threads(tmp_path):
+    feed = InProcessFeed(buffer_size=1000)
+    store = Store.open(tmp_path / "d", feed=feed, durable=False)
+    try:
+        await trio.to_thread.run_sync(store.create_user, "alice")
+        inbox = store.mailbox("alice", "INBOX").id
+        async with feed.subscribe("alice", inbox) as watcher, feed.subscribe("bob") as other:
+            async def append(i):
+                await trio.to_thread.run_sync(store.append, "alice", "INBOX", f"Subject: {i}\r\n\r\n{i}\r\n".encode())
+
+            async with trio.open_nursery() as nursery:
+                for i in range(20):
+                    nursery.start_soon(append, i)
+            await trio.to_thread.run_sync(
+                lambda: store.store_flags(inbox, SequenceSet(((1, STAR),)), FlagMode.ADD, ["\\Deleted"])
+            )
+            await trio.to_thread.run_sync(store.expunge, inbox)
+            await trio.to_thread.run_sync(store.create_mailbox, "alice", "new")
+            changes = await receive_n(watcher, 23)
+            kinds = [c.kind for c in changes]
+            assert kinds == [ChangeKind.MESSAGES_ADDED] * 20 + [
+                ChangeKind.FLAGS_CHANGED, ChangeKind.EXPUNGED, ChangeKind.MAILBOX_CREATED
+            ]
+            seqs = [c.seq for c in changes]
+            assert seqs == sorted(seqs) and len(set(seqs)) == 23
+            added = [uid for c in changes[:20] for uid in c.uids]
+            assert added == list(range(1, 21))  # commit order is UID order: none lost, none duplicated
+            assert changes[20].uids == tuple(range(1, 21))
+            assert changes[20].flags[0] == frozenset({"\\Deleted"})
+            assert list(changes[20].modseqs) == sorted(changes[20].modseqs)
+            assert changes[21].uids == tuple(range(1, 21)) and changes[21].highest_modseq > changes[20].modseqs[-1]
+            with trio.move_on_after(0.05):
+                await other.receive()
+                raise AssertionError("bob must not see alice's changes")
+    finally:
+        store.close()
+
+
+async def test_slow_subscriber_is_told_to_resync(tmp_path):
+    feed = InProcessFeed(buffer_size=4)
+    store = Store.open(tmp_path / "d", feed=feed, durable=False)
+    try:
+        store.create_user("alice")
+        inbox = store.mailbox("alice", "INBOX").id
+        async with feed.subscribe("alice", inbox) as slow:
+            for i in range(10):
+                store.append("alice", "INBOX", f"Subject: {i}\r\n\r\n{i}\r\n".encode())
+            await trio.testing.wait_all_tasks_blocked()
+            first = await receive_n(slow, 1)
+            assert first[0].kind is ChangeKind.RESYNC
+            # After the resync the subscriber is live again.
+            store.append("alice", "INBOX", b"Subject: after\r\n\r\nx\r\n")
+            (latest,) = await receive_n(slow, 1)
+            assert latest.kind is ChangeKind.MESSAGES_ADDED and latest.uids == (11,)
+    finally:
+        store.close()

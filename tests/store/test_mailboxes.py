@@ -1,0 +1,105 @@
+import pytest
+
+from imapcore.store import (
+    CannotDeleteInbox,
+    HasChildren,
+    InvalidMailboxName,
+    MailboxExists,
+    MailboxNotFound,
+    UserExists,
+)
+
+
+def names(store, user="alice"):
+    return [m.name for m in store.list_mailboxes(user)]
+
+
+def test_new_user_gets_special_use_mailboxes(store):
+    boxes = {m.name: m for m in store.list_mailboxes("alice")}
+    assert {name: m.special_use for name, m in boxes.items()} == {
+        "INBOX": None, "Sent": "\\Sent", "Drafts": "\\Drafts", "Trash": "\\Trash", "Junk": "\\Junk",
+        "Archive": "\\Archive",
+    }
+    assert all(m.subscribed for m in boxes.values())
+    assert len({m.mailbox_id for m in boxes.values()}) == 6
+    with pytest.raises(UserExists):
+        store.create_user("alice")
+
+
+def test_create_makes_missing_parents_and_refuses_duplicates(store):
+    store.create_mailbox("alice", "a/b/c")
+    assert {"a", "a/b", "a/b/c"} <= set(names(store))
+    with pytest.raises(MailboxExists) as info:
+        store.create_mailbox("alice", "a/b")
+    assert info.value.code == "ALREADYEXISTS"
+    with pytest.raises(InvalidMailboxName):
+        store.create_mailbox("alice", "a//b")
+    assert "a//b" not in names(store)
+
+
+def test_delete_rules(store):
+    with pytest.raises(CannotDeleteInbox):
+        store.delete_mailbox("alice", "inbox")
+    store.create_mailbox("alice", "p/q")
+    with pytest.raises(HasChildren) as info:
+        store.delete_mailbox("alice", "p")
+    assert info.value.code == "HASCHILDREN"
+    store.delete_mailbox("alice", "p/q")
+    store.delete_mailbox("alice", "p")
+    assert "p" not in names(store)
+    with pytest.raises(MailboxNotFound) as missing:
+        store.delete_mailbox("alice", "p")
+    assert missing.value.code == "NONEXISTENT"
+
+
+def test_recreated_mailbox_gets_new_uidvalidity_and_keeps_no_uids(store):
+    store.create_mailbox("alice", "box")
+    store.append("alice", "box", b"Subject: x\r\n\r\n1\r\n")
+    first = store.mailbox("alice", "box")
+    store.delete_mailbox("alice", "box")
+    store.create_mailbox("alice", "box")
+    second = store.mailbox("alice", "box")
+    assert second.uid_validity > first.uid_validity
+    assert store.status("alice", "box").messages == 0
+
+
+def test_rename_moves_children_and_subscriptions(store):
+    store.create_mailbox("alice", "a/b/c")
+    store.subscribe("alice", "a/b")
+    ids = {m.name: m.id for m in store.list_mailboxes("alice")}
+    validity = store.mailbox("alice", "a/b").uid_validity
+    store.rename_mailbox("alice", "a", "x/y")
+    current = {m.name: m.id for m in store.list_mailboxes("alice")}
+    assert current["x/y"] == ids["a"] and current["x/y/b"] == ids["a/b"] and current["x/y/b/c"] == ids["a/b/c"]
+    assert "x" in current and "a" not in current
+    assert store.mailbox("alice", "x/y/b").uid_validity == validity
+    assert "x/y/b" in store.subscriptions("alice") and "a/b" not in store.subscriptions("alice")
+    with pytest.raises(MailboxExists):
+        store.rename_mailbox("alice", "Sent", "Trash")
+    with pytest.raises(InvalidMailboxName):
+        store.rename_mailbox("alice", "x", "x/y/z")
+    with pytest.raises(MailboxNotFound):
+        store.rename_mailbox("alice", "nope", "other")
+
+
+def test_rename_inbox_moves_messages_and_leaves_inbox_empty(store):
+    store.create_mailbox("alice", "INBOX/child")
+    for i in range(3):
+        store.append("alice", "INBOX", f"Subject: {i}\r\n\r\nbody {i}\r\n".encode(), ["\\Flagged"])
+    store.rename_mailbox("alice", "INBOX", "Old Mail")
+    assert store.status("alice", "INBOX").messages == 0
+    assert store.status("alice", "INBOX").uid_next == 4  # UIDs of INBOX are never reused
+    old = store.mailbox("alice", "Old Mail")
+    rows = store.fetch_rows(old.id, [1, 2, 3], ["flags"])
+    assert [r.flags for r in rows] == [frozenset({"\\Flagged"})] * 3
+    assert "INBOX/child" in names(store)  # inferiors of INBOX are not renamed
+
+
+def test_subscriptions_survive_delete(store):
+    store.create_mailbox("alice", "lists")
+    store.subscribe("alice", "lists")
+    store.subscribe("alice", "not-yet")
+    store.delete_mailbox("alice", "lists")
+    assert {"lists", "not-yet"} <= set(store.subscriptions("alice"))
+    store.unsubscribe("alice", "lists")
+    assert "lists" not in store.subscriptions("alice")
