@@ -44,6 +44,7 @@ int imap_tok_feed(imap_tok *t, const char *data, size_t len);
 int imap_tok_next(imap_tok *t);
 void imap_tok_set_line_mode(imap_tok *t);
 size_t imap_tok_buffered(const imap_tok *t);
+size_t imap_tok_memory(const imap_tok *t);
 """
 
 

@@ -571,8 +571,6 @@ static int line_event(imap_tok *t)
     if (lf < 0 && !too_long_now(t))
         return IMAP_EV_NEED_MORE;
     if (first) {
-        if (t->arena_cap > ARENA_KEEP || t->tokens_cap > TOKENS_KEEP)
-            release_big(t);
         read_tag(t, lf);
         t->command_bytes = 0;
         t->literal_count = 0;
@@ -749,8 +747,17 @@ void imap_tok_set_line_mode(imap_tok *t)
         t->state = ST_LINE_MODE;
 }
 
+size_t imap_tok_memory(const imap_tok *t)
+{
+    return sizeof *t + t->in_cap + t->arena_cap + t->tokens_cap * (1 + sizeof(uint64_t));
+}
+
 int imap_tok_next(imap_tok *t)
 {
+    /* Between commands the previous one's values were read by the wrapper: big buffers can go. */
+    if ((t->state == ST_LINE_START || t->state == ST_LINE_MODE) &&
+        (t->arena_cap > ARENA_KEEP || t->tokens_cap > TOKENS_KEEP))
+        release_big(t);
     for (;;) {
         int ev;
         switch (t->state) {

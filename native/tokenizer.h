@@ -90,5 +90,7 @@ int imap_tok_next(imap_tok *t);
 void imap_tok_set_line_mode(imap_tok *t);
 /* Bytes fed and not yet consumed. */
 size_t imap_tok_buffered(const imap_tok *t);
+/* Bytes of memory the tokenizer holds (the struct and its buffers). */
+size_t imap_tok_memory(const imap_tok *t);
 
 #endif
