@@ -4,6 +4,19 @@
 BODY[section] and BINARY[section]; ``search`` evaluates a search program against one message.
 """
 
+from .search import SearchableMessage, SearchContext, matches
+from .sections import UnknownCTE, apply_partial, binary_size, decode_binary, extract_section
 from .summary import MessageSummary, summarize
 
-__all__ = ["MessageSummary", "summarize"]
+__all__ = [
+    "MessageSummary",
+    "SearchContext",
+    "SearchableMessage",
+    "UnknownCTE",
+    "apply_partial",
+    "binary_size",
+    "decode_binary",
+    "extract_section",
+    "matches",
+    "summarize",
+]

@@ -245,6 +245,11 @@ def fetch_response(client, sequence: int, items: str) -> bytes:
     typ, data = client.fetch(str(sequence), items)
     if typ != "OK":
         raise RuntimeError(f"FETCH {sequence} {items} failed: {data!r}")
+    return join_fetch_data(data)
+
+
+def join_fetch_data(data) -> bytes:
+    """imaplib's FETCH data (bytes and (prefix, literal) tuples) back into the response bytes."""
     pieces = []
     for item in data:
         if isinstance(item, tuple):
