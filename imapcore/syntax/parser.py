@@ -107,12 +107,15 @@ class _BridgeLexer(Lexer):
         self.word_cache: dict[tuple[int, bytes], str | None] = {}
 
     def table(self, parser_state) -> _StateTable:
-        state = parser_state.position
-        table = self.tables.get(state)
+        table = self.tables.get(parser_state.position)
         if table is None:
-            acceptable = parser_state.parse_conf.parse_table.states[state].keys()
-            table = _StateTable(set(acceptable), self.keyword_terms, self.pattern_terms, self.punct_terms)
-            self.tables[state] = table
+            table = self.table_for(parser_state.position, parser_state.parse_conf.parse_table)
+        return table
+
+    def table_for(self, state: int, parse_table) -> _StateTable:
+        acceptable = set(parse_table.states[state].keys())
+        table = _StateTable(acceptable, self.keyword_terms, self.pattern_terms, self.punct_terms)
+        self.tables[state] = table
         return table
 
     def classify_word(self, state: int, table: _StateTable, word: bytes) -> str | None:
@@ -871,14 +874,218 @@ def _build_parser() -> Lark:
     )
 
 
+# --- the fast path: replaying Lark's LALR actions by token shape ------------------------------------------
+#
+# For a given sequence of terminals the LALR automaton always performs the same shifts and reductions,
+# and which terminal a token becomes depends only on the parser state and on the token's *lexical class*
+# (its kind; for a word, whether it is a keyword and which word patterns match it). So the parser
+# classifies each token (cheaply, memoised per word), looks the resulting shape up in a bounded dict, and
+# on a miss drives Lark's own parse table over the tokens once, exactly like Lark's parser loop does
+# (``lark/parsers/lalr_parser_state.py``), recording the plan: "shift token i" or "reduce with Lark's
+# callback for rule r". Replaying a plan calls the very callbacks Lark built from the grammar and the
+# transformer, without Token objects, generators or table look-ups. ``parse_command_reference`` runs the
+# unmodified Lark parser with the bridge lexer; the tests hold both to the same results.
+
+
+class _Leaf:
+    """The value the callbacks see for a shifted token (they read ``.value``, like a Lark Token)."""
+
+    __slots__ = ("type", "value")
+
+    def __init__(self, type_, value):
+        self.type = type_
+        self.value = value
+
+
+_LETTERS = re.compile(rb"[A-Za-z]")
+_DIGIT_RUNS = re.compile(rb"[0-9]+")
+_PLAN_CACHE_LIMIT = 4096
+_CLASS_CACHE_LIMIT = 8192
+_TAG_CLASS = 100  # first token, a valid tag
+_BAD_TAG_CLASS = 101
+
+
+class _FastParser:
+    def __init__(self, lark: Lark):
+        frontend = lark.parser
+        self.lexer: _BridgeLexer = frontend.lexer
+        lalr = frontend.parser.parser
+        self.parse_table = lalr.parse_table
+        self.callbacks = lalr.callbacks
+        self.start_state = self.parse_table.start_states["start"]
+        self.end_state = self.parse_table.end_states["start"]
+        self.keywords = frozenset(self.lexer.keyword_terms)
+        self.word_patterns = self.lexer.pattern_terms
+        self.signatures: dict[tuple, int] = {}  # (keyword, matched patterns) -> class id
+        self.signature_of: dict[int, tuple] = {}
+        self.word_classes: dict[bytes, int] = {}
+        self.plans: dict[tuple, tuple] = {}
+        self.digits_class = self._class_of_text("1")
+
+    # word classes
+    def _class_of_text(self, text: str) -> int:
+        upper = text.upper()
+        keyword = upper if upper in self.keywords else None
+        matched = frozenset(name for name, fullmatch in self.word_patterns if fullmatch(text))
+        signature = (keyword, matched)
+        class_id = self.signatures.get(signature)
+        if class_id is None:
+            class_id = 200 + len(self.signatures)
+            self.signatures[signature] = class_id
+            self.signature_of[class_id] = signature
+        return class_id
+
+    def word_class(self, word: bytes) -> int:
+        classes = self.word_classes
+        class_id = classes.get(word)
+        if class_id is not None:
+            return class_id
+        if word.isdigit():
+            return self.digits_class
+        if _LETTERS.search(word) is None:
+            # No pattern of the grammar counts digits in a word without letters: "3:9" is like "1:1".
+            skeleton = _DIGIT_RUNS.sub(b"1", word)
+            class_id = classes.get(skeleton)
+            if class_id is None:
+                class_id = self._class_of_text(skeleton.decode("ascii"))
+                classes[skeleton] = class_id
+            return class_id
+        try:
+            class_id = self._class_of_text(word.decode("ascii"))
+        except UnicodeDecodeError:
+            class_id = self._class_of_text("\x00")  # matches nothing, like any non-ASCII word
+        if len(classes) >= _CLASS_CACHE_LIMIT:
+            classes.clear()
+        classes[word] = class_id
+        return class_id
+
+    def terminal(self, state: int, class_id: int) -> str | None:
+        """The terminal a word of this class is in this state (keywords first, then patterns)."""
+        table = self.lexer.tables.get(state)
+        if table is None:
+            table = self.lexer.table_for(state, self.parse_table)
+        keyword, matched = self.signature_of[class_id]
+        if keyword is not None:
+            name = table.keywords.get(keyword)
+            if name is not None:
+                return name
+        for name, _ in table.patterns:
+            if name in matched:
+                return name
+        return None
+
+    # plans
+    def shape(self, tokens) -> tuple:
+        word_class = self.word_class
+        first = _TAG_CLASS if _TAG_RE.match(tokens[0][1] or b"") and tokens[0][0] == WORD else _BAD_TAG_CLASS
+        return (first, *[word_class(value) if kind == WORD else kind for kind, value in tokens[1:]])
+
+    def compile(self, shape: tuple) -> tuple:
+        """Drive Lark's parse table over a shape; return ("ok", ops, names) or ("error", index)."""
+        states = self.parse_table.states
+        callbacks = self.callbacks
+        stack = [self.start_state]
+        ops = []
+        names = []
+        for index, class_id in enumerate(shape):
+            state = stack[-1]
+            if class_id == _TAG_CLASS:
+                name = "TAG" if "TAG" in states[state] else None
+            elif class_id == _BAD_TAG_CLASS:
+                name = None
+            elif class_id >= 200:
+                name = self.terminal(state, class_id)
+            else:
+                table = self.lexer.tables.get(state) or self.lexer.table_for(state, self.parse_table)
+                name = table.by_kind.get(class_id)
+            if name is None:
+                return ("error", index)
+            names.append(name)
+            while True:
+                action = states[stack[-1]].get(name)
+                if action is None:
+                    return ("error", index)
+                kind, arg = action
+                if kind is _SHIFT:
+                    stack.append(arg)
+                    ops.append(index)
+                    break
+                size = len(arg.expansion)
+                if size:
+                    del stack[-size:]
+                ops.append((callbacks[arg], size))
+                stack.append(states[stack[-1]][arg.origin.name][1])
+        while True:
+            action = states[stack[-1]].get("$END")
+            if action is None:
+                return ("error", len(shape))
+            kind, arg = action
+            if kind is _SHIFT:  # pragma: no cover - $END is never shifted in a Lark LALR table
+                return ("error", len(shape))
+            size = len(arg.expansion)
+            if size:
+                del stack[-size:]
+            ops.append((callbacks[arg], size))
+            if len(stack) == 1 and arg.origin.name == "start":
+                return ("ok", tuple(ops), tuple(names))
+            stack.append(states[stack[-1]][arg.origin.name][1])
+
+    def parse(self, tokens):
+        shape = self.shape(tokens)
+        plan = self.plans.get(shape)
+        if plan is None:
+            plan = self.compile(shape)
+            if len(self.plans) >= _PLAN_CACHE_LIMIT:
+                self.plans.clear()
+            self.plans[shape] = plan
+        if plan[0] == "error":
+            raise _LexFailure(plan[1], *(tokens[plan[1]] if plan[1] < len(tokens) else (None, None)))
+        _, ops, names = plan
+        stack = []
+        push = stack.append
+        for op in ops:
+            if op.__class__ is int:
+                push(_Leaf(names[op], tokens[op][1]))
+            else:
+                callback, size = op
+                if size:
+                    children = stack[-size:]
+                    del stack[-size:]
+                else:
+                    children = []
+                push(callback(children))
+        return stack[0]
+
+
+_SHIFT = None  # set from lark below (the Shift action object)
+
+
+def _init_shift():
+    global _SHIFT
+    from lark.parsers.lalr_analysis import Shift
+
+    _SHIFT = Shift
+
+
+_init_shift()
+
 _PARSER: Lark | None = None
+_FAST: _FastParser | None = None
 
 
 def get_parser() -> Lark:
+    """The Lark object: grammar/imap.lark, LALR, the bridge lexer, the command builder."""
     global _PARSER
     if _PARSER is None:
         _PARSER = _build_parser()
     return _PARSER
+
+
+def _fast() -> _FastParser:
+    global _FAST
+    if _FAST is None:
+        _FAST = _FastParser(get_parser())
+    return _FAST
 
 
 _TAG_RE = re.compile(rb"[!#$&',\-./0-9:;<=>?@A-Z^_`a-z|}~]+\Z")
@@ -906,20 +1113,38 @@ def _describe(kind: int, value) -> str:
     }.get(kind, "token")
 
 
+def _prepare(tokens):
+    """Check the tag; give brackets their text (they can be pieces of an astring: "[Gmail]/Sent")."""
+    if not tokens:
+        raise CommandSyntaxError(None, "empty command")
+    tag = _tag_of(tokens)
+    if tag is None:
+        raise CommandSyntaxError(None, "missing or invalid tag")
+    for kind, _ in tokens:
+        if kind == LBRACKET or kind == RBRACKET:
+            tokens = [(k, _BRACKET_VALUES[k]) if k == LBRACKET or k == RBRACKET else (k, v) for k, v in tokens]
+            break
+    return tag, tokens
+
+
 def parse_command(tokens, *, utf8: bool = False) -> c.Command:
     """Parse the tokens of one ``COMMAND`` event into a ``Command``; raise ``CommandSyntaxError``.
 
     ``utf8`` says UTF8=ACCEPT (or IMAP4rev2) is in effect; the tokenizer already enforces what it means
-    for quoted strings, so it only matters to callers that build tokens themselves.
+    for quoted strings, so the parser accepts what it is given either way.
     """
-    tag = _tag_of(tokens)
-    if not tokens:
-        raise CommandSyntaxError(None, "empty command")
-    if tag is None:
-        raise CommandSyntaxError(None, "missing or invalid tag")
-    # Brackets must carry their text: they can be pieces of an astring ("[Gmail]/Sent").
-    if any(kind == LBRACKET or kind == RBRACKET for kind, _ in tokens):
-        tokens = [(kind, _BRACKET_VALUES[kind]) if kind == LBRACKET or kind == RBRACKET else (kind, value) for kind, value in tokens]
+    tag, tokens = _prepare(tokens)
+    try:
+        return _fast().parse(tokens)
+    except _LexFailure as failure:
+        raise CommandSyntaxError(tag, _message_at(tokens, failure.index)) from None
+    except _Invalid as invalid:
+        raise CommandSyntaxError(tag, str(invalid)) from None
+
+
+def parse_command_reference(tokens) -> c.Command:
+    """The same parse through Lark's own LALR parser loop and the bridge lexer (tests compare both)."""
+    tag, tokens = _prepare(tokens)
     try:
         return get_parser().parse(tokens)
     except _LexFailure as failure:
@@ -927,20 +1152,22 @@ def parse_command(tokens, *, utf8: bool = False) -> c.Command:
     except UnexpectedInput as error:
         token = getattr(error, "token", None)
         if token is not None and token.type == "$END":
-            raise CommandSyntaxError(tag, "unexpected end of command") from None
+            raise CommandSyntaxError(tag, _message_at(tokens, len(tokens))) from None
         index = getattr(token, "start_pos", None)
         if isinstance(index, int) and 0 <= index < len(tokens):
             raise CommandSyntaxError(tag, _message_at(tokens, index)) from None
         raise CommandSyntaxError(tag, "syntax error") from None
     except _Invalid as invalid:
         raise CommandSyntaxError(tag, str(invalid)) from None
-    except VisitError as error:  # pragma: no cover - Lark wraps callback errors only in tree transformers
+    except VisitError as error:  # Lark wraps callback errors only in tree transformers; stay safe
         if isinstance(error.orig_exc, _Invalid):
             raise CommandSyntaxError(tag, str(error.orig_exc)) from None
         raise
 
 
 def _message_at(tokens, index: int) -> str:
+    if index >= len(tokens):
+        return "unexpected end of command"
     kind, value = tokens[index]
     if index == 2 and kind == WORD:
         return f"unknown command {_describe(kind, value)}"
