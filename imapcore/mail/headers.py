@@ -6,7 +6,7 @@ octets, while ``value`` gives the unfolded value for ENVELOPE and search. Decodi
 words, charsets) lives in ``encoded_words``; structured values (Content-Type parameters) in ``params``.
 
 Malformed input is taken as the big servers take it: a bare LF ends a line like CRLF, a line without a
-colon inside the header is a field of its own that no name look-up matches, 8-bit bytes are kept.
+colon inside the header is a field of its own (named by the whole line, empty value), 8-bit bytes are kept.
 """
 
 from __future__ import annotations
@@ -89,8 +89,8 @@ def split_fields(block: bytes) -> list[Field]:
         colon = line.find(b":")
         name = line[:colon].rstrip(b" \t") if colon > 0 else b""
         if not name or any(c <= 32 or c >= 127 for c in name):
-            # Not "name:" (RFC 5322 §3.6.8): kept as a field of its own, named by the whole line, so
-            # HEADER and HEADER.FIELDS.NOT still return it (as Dovecot does) but no look-up finds it.
+            # Not "name:" (RFC 5322 §3.6.8): kept as a field of its own, named by the whole line with an
+            # empty value, so HEADER and HEADER.FIELDS.NOT still return it (as Dovecot does).
             fields.append(Field(stripped, line))
             continue
         current_name = name
