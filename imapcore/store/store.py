@@ -126,6 +126,7 @@ class _Prepared:
     internal_tz: int
     internal_day: int
     parsed: ParsedBlob | None
+    wrote_blob: bool  # this delivery created the file (so a failed delivery removes it again)
 
 
 class Store:
@@ -626,7 +627,28 @@ class Store:
     def append_many(self, user: str, name: str, messages: Sequence[NewMessage]) -> AppendResult:
         """RFC 3502 MULTIAPPEND: all messages or none, UIDs in order."""
         name = names.normalize(name)
-        prepared = [self._prepare(message) for message in messages]  # parse and fsync outside the lock
+        reader = self._reader()
+        self._mailbox_info(reader, self._user_id(reader, user), name, target=True)  # fail before any write
+        prepared: list[_Prepared] = []
+        try:
+            for message in messages:
+                prepared.append(self._prepare(message))  # parse and fsync outside the lock
+            return self._append_prepared(user, name, prepared)
+        except BaseException:
+            self._discard_new_blobs(prepared)
+            raise
+
+    def _discard_new_blobs(self, prepared: list[_Prepared]) -> None:
+        """After a failed delivery, remove the blob files it wrote that nothing refers to."""
+        fresh = [item.blob_id for item in prepared if item.wrote_blob]
+        if not fresh:
+            return
+        with self._lock:
+            for blob_id in fresh:
+                if self._writer.execute("SELECT 1 FROM blobs WHERE id = ?", (blob_id,)).fetchone() is None:
+                    self.blobs.delete(blob_id)
+
+    def _append_prepared(self, user: str, name: str, prepared: list[_Prepared]) -> AppendResult:
         now = int(time.time())
         with self._transaction() as tx:
             conn = tx.conn
@@ -675,10 +697,11 @@ class Store:
         blob_id = blob_id_of(raw)
         known = self._reader().execute("SELECT 1 FROM blobs WHERE id = ?", (blob_id,)).fetchone()
         parsed = None if known else prepare_blob(raw, blob_id, self.summarize)
+        wrote_blob = not self.blobs.exists(blob_id)
         self.blobs.put(raw, blob_id)
         return _Prepared(
             raw, blob_id, bits, keywords, int(when.timestamp()), int(offset.total_seconds() // 60),
-            when.date().toordinal(), parsed,
+            when.date().toordinal(), parsed, wrote_blob,
         )
 
     def _ensure_blob(self, conn, item: _Prepared) -> int:
