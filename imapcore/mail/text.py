@@ -20,7 +20,9 @@ from .params import parse_value
 _BASE64_JUNK = re.compile(rb"[^A-Za-z0-9+/]")
 _HTML_DROP = re.compile(r"<(script|style|head)\b.*?</\1\s*>", re.I | re.S)
 _HTML_BREAK = re.compile(r"<(br|p|div|tr|li|h[1-6])\b[^>]*>", re.I)
+_HTML_INLINE = re.compile(r"</?(b|i|u|em|strong|span|font|a|small|big|sub|sup|code|abbr)\b[^>]*>", re.I)
 _HTML_TAG = re.compile(r"<[^>]*>", re.S)
+_SPACES = re.compile(r"[ \t]{2,}")
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _WHITESPACE = re.compile(r"\s+")
 
@@ -71,8 +73,9 @@ def html_to_text(markup: str) -> str:
     markup = _HTML_COMMENT.sub(" ", markup)
     markup = _HTML_DROP.sub(" ", markup)
     markup = _HTML_BREAK.sub("\n", markup)
+    markup = _HTML_INLINE.sub("", markup)  # "<b>bold</b>er" is one word
     markup = _HTML_TAG.sub(" ", markup)
-    return html.unescape(markup)
+    return _SPACES.sub(" ", html.unescape(markup))
 
 
 def part_text(raw: bytes, part: MimePart, limit: int | None = None) -> str:
