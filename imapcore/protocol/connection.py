@@ -144,10 +144,11 @@ class Connection:
         if not self._greeted:
             raise LocalProtocolError("send the greeting (an untagged OK, PREAUTH or BYE) first")
         while True:
-            if self._tag is not None and self._line not in (_IDLE_LINE, _AUTH_LINE):
-                return events.PAUSED
+            # After BYE (or LOGOUT) nothing more is read, not even an IDLE's DONE.
             if self._state is State.LOGOUT:
                 return events.ConnectionClosed(by_peer=False)
+            if self._tag is not None and self._line not in (_IDLE_LINE, _AUTH_LINE):
+                return events.PAUSED
             event = self._tokenizer.next_event()
             kind = event[0]
             if kind == NEED_MORE:

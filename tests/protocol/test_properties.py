@@ -88,6 +88,8 @@ def test_arbitrary_bytes_never_raise(make_server, data, cuts):
     for chunk in _split(data, cuts):
         chunked.feed(chunk)
     assert bytes(chunked.wire) == bytes(whole.wire)
+    # The parser never failed in an unexpected way (the connection would have logged it).
+    assert b"Internal error while parsing" not in bytes(whole.wire)
 
 
 def _cycled_connection(tokenizer_class):

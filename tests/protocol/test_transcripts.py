@@ -363,3 +363,35 @@ def test_idle_completion_before_done_is_a_server_bug(tokenizer_class):
     connection.send(ContinuationRequest("idling"))
     with pytest.raises(LocalProtocolError):
         connection.send(TaggedResponse("a", Status.OK, "x"))
+
+
+def test_idle_line_too_long_ends_idle_with_bad(make_server):
+    server = make_server(Limits(max_line_bytes=40))
+    server.feed(b'a LOGIN u "p"\r\nc IDLE\r\n' + b"x" * 100 + b"\r\nd NOOP\r\n")
+    assert bytes(server.wire).split(b"\r\n")[-4:] == [b"+ idling", b"c BAD line too long", b"d OK NOOP completed", b""]
+
+
+def test_bye_during_idle_stops_reading(tokenizer_class):
+    connection = Connection(tokenizer_class=tokenizer_class)
+    connection.send(StatusResponse(Status.PREAUTH, "hi"))
+    connection.receive_data(b"a IDLE\r\n")
+    connection.next_event()
+    connection.send(ContinuationRequest("idling"))
+    assert connection.send(StatusResponse(Status.BYE, "Server shutting down")) == b"* BYE Server shutting down\r\n"
+    connection.receive_data(b"DONE\r\n")
+    assert connection.next_event() == events.ConnectionClosed(by_peer=False)
+
+
+def test_a_parser_bug_becomes_bad_not_an_exception(tokenizer_class, caplog):
+    from imapcore.syntax.parser import CommandSyntaxError
+
+    def broken_parser(tokens, *, utf8=False):
+        raise IndexError("bug")
+
+    connection = Connection(tokenizer_class=tokenizer_class, parser=(broken_parser, CommandSyntaxError))
+    connection.send(StatusResponse(Status.OK, "hi"))
+    connection.receive_data(b"a7 NOOP\r\n")
+    event = connection.next_event()
+    assert isinstance(event, events.CommandRejected)
+    assert event.output == b"a7 BAD Internal error while parsing the command\r\n"
+    assert "parser failed" in caplog.text
