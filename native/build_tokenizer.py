@@ -18,6 +18,7 @@ HERE = Path(__file__).resolve().parent
 CDEF = """
 typedef struct imap_tok {
     uint8_t *arena;
+    char *out;
     size_t arena_len;
     uint8_t *kinds;
     uint64_t *ends;

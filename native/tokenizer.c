@@ -149,6 +149,10 @@ static inline int push_token(imap_tok *t, int kind)
     t->kinds[t->ntokens] = (uint8_t)kind;
     t->ends[t->ntokens] = t->arena_len;
     t->ntokens++;
+    if (kind >= K_WORD)
+        t->arena[t->arena_len++] = 0; /* separator; the caller reserved room for it */
+    if (kind == K_LITERAL8)
+        t->has_literal8 = 1;
     return 1;
 }
 
@@ -236,7 +240,8 @@ static int error_event(imap_tok *t, int err, int with_tag, int fatal)
 static void clear_tokens(imap_tok *t)
 {
     t->ntokens = 0;
-    t->arena_len = t->tag_len;
+    t->arena_len = t->tag_len + 1;
+    t->has_literal8 = 0;
 }
 
 static void release_big(imap_tok *t)
@@ -284,13 +289,20 @@ static int read_tag(imap_tok *t, ptrdiff_t lf)
     t->arena_len = 0;
     t->tag_len = 0;
     t->has_tag = 0;
+    t->has_literal8 = 0;
+    if (!arena_reserve(t, i + 1)) {
+        i = 0; /* out of memory: treated as no tag */
+        found = 0;
+        if (!arena_reserve(t, 1))
+            return 0;
+    }
     if (found) {
-        if (!arena_reserve(t, i))
-            return 0; /* out of memory: treated as no tag */
         memcpy(t->arena, s, i);
-        t->arena_len = t->tag_len = i;
+        t->tag_len = i;
         t->has_tag = 1;
     }
+    t->arena[t->tag_len] = 0;
+    t->arena_len = t->tag_len + 1;
     return 1;
 }
 
@@ -403,7 +415,7 @@ static int valid_utf8(const uint8_t *s, size_t n)
  * Returns the position after the closing quote, or -err. */
 static ptrdiff_t scan_quoted(imap_tok *t, const uint8_t *s, size_t n, size_t pos)
 {
-    uint8_t *out = t->arena + t->arena_len; /* reserved by the caller: at least n bytes */
+    uint8_t *out = t->arena + t->arena_len; /* reserved by the caller */
     size_t start = t->arena_len;
     int high = 0;
     while (pos < n) {
@@ -452,7 +464,8 @@ static ptrdiff_t scan_quoted(imap_tok *t, const uint8_t *s, size_t n, size_t pos
 static int tokenize(imap_tok *t, const uint8_t *s, size_t n, int *lit8, uint64_t *size, int *sync)
 {
     size_t pos = 0;
-    if (!arena_reserve(t, n))
+    /* Values take at most n bytes, and at most n separators. */
+    if (n > ((size_t)-1) / 4 || !arena_reserve(t, 2 * n))
         return -IMAP_ERR_NO_MEMORY;
     while (pos < n) {
         uint8_t c = s[pos];
@@ -551,6 +564,7 @@ static int begin_literal(imap_tok *t, int lit8, uint64_t size, int sync)
     }
     t->command_bytes += size;
     t->literal_need = size;
+    t->literal_start = t->arena_len;
     t->literal_kind = lit8 ? K_LITERAL8 : K_LITERAL;
     t->state = ST_LITERAL;
     t->literal_size = size;
@@ -599,7 +613,14 @@ static int line_event(imap_tok *t)
         return finish_skipped_line(t, line, n, -r, 0);
     if (r == 0) {
         t->state = ST_LINE_START;
-        return IMAP_EV_COMMAND;
+        /* The kinds go after the last separator (they are never 0): one split gives everything. */
+        if (!arena_reserve(t, t->ntokens)) {
+            clear_tokens(t);
+            return error_event(t, IMAP_ERR_NO_MEMORY, 1, 0);
+        }
+        memcpy(t->arena + t->arena_len, t->kinds, t->ntokens);
+        t->arena_len += t->ntokens;
+        return t->has_literal8 ? IMAP_EV_COMMAND_RAW : IMAP_EV_COMMAND;
     }
     return begin_literal(t, lit8, size, sync);
 }
@@ -609,7 +630,7 @@ static int literal_event(imap_tok *t)
     size_t avail = t->in_end - t->in_start;
     size_t take = (uint64_t)avail < t->literal_need ? avail : (size_t)t->literal_need;
     if (take) {
-        if (!arena_reserve(t, take)) {
+        if (!arena_reserve(t, take + 1)) {
             /* out of memory: give up this command, discarding the rest of the literal */
             clear_tokens(t);
             t->skip_error = IMAP_ERR_NO_MEMORY;
@@ -627,13 +648,13 @@ static int literal_event(imap_tok *t)
         return IMAP_EV_NEED_MORE;
     if (t->literal_kind == K_LITERAL) {
         /* RFC 9051 CHAR8: no NUL in a literal (a literal8 may hold one). */
-        size_t start = t->ntokens ? (size_t)t->ends[t->ntokens - 1] : t->tag_len;
+        size_t start = (size_t)t->literal_start;
         if (memchr(t->arena + start, 0, t->arena_len - start)) {
             start_skip_line(t, IMAP_ERR_LITERAL_NUL);
             return -1;
         }
     }
-    if (!push_token(t, t->literal_kind)) {
+    if (!arena_reserve(t, 1) || !push_token(t, t->literal_kind)) {
         start_skip_line(t, IMAP_ERR_NO_MEMORY);
         return -1;
     }
@@ -783,6 +804,7 @@ int imap_tok_next(imap_tok *t)
         }
         if (ev >= 0) {
             settle_input(t);
+            t->out = (char *)t->arena;
             return ev;
         }
     }

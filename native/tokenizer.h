@@ -6,10 +6,11 @@
  *
  * imap_tok_feed() appends input to a buffer the tokenizer owns; imap_tok_next() consumes from its
  * front and returns at most one event. The results of an event are in the public fields below and
- * stay valid until the next call: the values of the tokens of a COMMAND (or the data of a LINE) lie
- * back to back in `arena`, after the tag: the tag is arena[0:tag_len] and token i is kinds[i] with
- * value arena[ends[i-1]:ends[i]] (ends[-1] == tag_len), so the wrapper makes one bytes object and
- * slices it.
+ * stay valid until the next call. For a COMMAND, `arena` holds the tag, a NUL, then the value of
+ * each WORD/QUOTED/LITERAL/LITERAL8 token followed by a NUL, then the kinds of all tokens (bytes 1-9):
+ * as no value but a literal8 can hold NUL, one bytes.split(b"\0") yields the tag, the values and the
+ * "shape" of the command. Value token i ends at ends[i] and starts after the previous value's NUL.
+ * For NEED_LITERAL and ERROR the tag is arena[0:tag_len]; for a LINE the data is the whole arena.
  */
 #ifndef IMAPCORE_TOKENIZER_H
 #define IMAPCORE_TOKENIZER_H
@@ -23,6 +24,8 @@
 #define IMAP_EV_COMMAND 2
 #define IMAP_EV_LINE 3
 #define IMAP_EV_ERROR 4
+/* A COMMAND whose values may contain NUL (a literal8): the wrapper must slice by `ends`, not split. */
+#define IMAP_EV_COMMAND_RAW 5
 
 /* Error numbers of ERROR events; the wrapper maps them to the texts and codes of pytokenizer.py. */
 #define IMAP_ERR_EMPTY 1
@@ -43,12 +46,14 @@
 typedef struct imap_tok {
     /* ---- results of the last imap_tok_next(), read by the wrapper ---- */
     uint8_t *arena;          /* tag, then token values (or LINE data) */
+    char *out;               /* == arena, typed for ffi.unpack (which makes bytes from char *) */
     size_t arena_len;
     uint8_t *kinds;          /* TokenKind of each token */
     uint64_t *ends;          /* end offset in arena of each token's value */
     size_t ntokens;
     size_t tag_len;
     int has_tag;
+    int has_literal8;        /* this command has a LITERAL8 token (see IMAP_EV_COMMAND_RAW) */
     uint64_t literal_size;   /* NEED_LITERAL */
     int literal_sync;
     int literal8;
@@ -74,6 +79,7 @@ typedef struct imap_tok {
     uint64_t command_bytes;
     uint64_t literal_count;
     uint64_t literal_need;   /* literal bytes still to take, or to discard when skipping */
+    size_t literal_start;    /* arena offset of the literal being taken */
     int literal_kind;
     int skip_error;          /* the error of the command being skipped */
     int skip_reported;       /* ...already returned (literal too large) */

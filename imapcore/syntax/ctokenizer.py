@@ -3,14 +3,18 @@
 Importing this module raises ImportError when the extension ``imapcore._ctokenizer`` was not built (no
 C compiler at install time); ``imapcore.syntax.tokenizer`` then falls back to the pure-Python twin.
 
-The C side owns the input buffer and the state machine; after each event the values of a command's
-tokens lie back to back in one C buffer (the "arena", after the tag), with an array of token kinds and
-one of end offsets. This wrapper copies the arena into one ``bytes`` object and slices it, so a command
-costs one C call and one pass over its tokens here. Event tuples, error texts and codes are exactly
-those of ``imapcore.syntax.pytokenizer`` (the executable specification).
+The C side owns the input buffer and the state machine. For a COMMAND it leaves in one buffer the tag,
+each token value, and the token kinds, separated by NUL bytes (no value but a literal8 can contain one:
+NUL is not a CHAR8), so this wrapper makes one ``bytes`` object and splits it in one call. The kinds
+string is the command's *shape*; for each shape seen, a small template (cached, bounded) interleaves
+the values with the constant punctuation tokens using C-level builtins (zip, itemgetter) rather than
+a Python loop per token. Event tuples, error texts and codes are exactly those of
+``imapcore.syntax.pytokenizer`` (the executable specification).
 """
 
 from __future__ import annotations
+
+from operator import itemgetter
 
 from .._ctokenizer import ffi, lib  # ImportError when the C extension is missing
 from .pytokenizer import (
@@ -51,15 +55,43 @@ _ERRORS = {
 
 _NEED_MORE = (0,)
 _PUNCT = (None, (SP, None), (LPAREN, None), (RPAREN, None), (LBRACKET, None), (RBRACKET, None))
+_COMMAND_RAW = 5  # IMAP_EV_COMMAND_RAW: a command with a literal8, whose values may hold NUL
+# Above this size a command's values are copied one by one rather than split (big literals).
+_SPLIT_MAX = 16 * 1024
 
 # The C side keeps sizes in 64 bits; clamping at 2^62 keeps its sums from overflowing. A limit that
 # large is unlimited for any real stream.
 _LIMIT_MAX = 1 << 62
 
 _unpack = ffi.unpack
-_buffer = ffi.buffer
 _next = lib.imap_tok_next
 _feed = lib.imap_tok_feed
+
+# shape (the kinds of a command's tokens, as bytes) -> (value kinds, punctuation tokens, picker).
+# Shared by all tokenizers; bounded, because shapes come from clients.
+_SHAPES: dict = {}
+_SHAPES_MAX = 4096
+
+
+def _template(shape: bytes):
+    """How to assemble a command of this shape from the split buffer (tag, values..., shape)."""
+    value_kinds = [0]  # pairs with the tag, which is never picked
+    punctuation = []
+    order = []
+    values = sum(1 for kind in shape if kind >= WORD)
+    for kind in shape:
+        if kind >= WORD:
+            value_kinds.append(kind)
+            order.append(len(value_kinds) - 1)
+        else:
+            order.append(1 + values + len(punctuation))
+            punctuation.append(_PUNCT[kind])
+    # itemgetter of one index returns the item, not a 1-tuple: pick it twice and keep one.
+    picker = itemgetter(*order) if len(order) > 1 else itemgetter(order[0], order[0])
+    template = (tuple(value_kinds), punctuation, picker, len(order) == 1)
+    if len(_SHAPES) < _SHAPES_MAX:
+        _SHAPES[shape] = template
+    return template
 
 
 def _limit(value: int, name: str) -> int:
@@ -114,25 +146,39 @@ class Tokenizer:
     def next_event(self) -> tuple:
         t = self._t
         kind = _next(t)
-        if kind == COMMAND:
-            count = t.ntokens
-            arena = _buffer(t.arena, t.arena_len)[:]
-            tokens = []
-            append = tokens.append
-            start = t.tag_len
-            for token_kind, end in zip(_unpack(t.kinds, count), _unpack(t.ends, count)):
-                if token_kind < WORD:
-                    append(_PUNCT[token_kind])
-                else:
-                    append((token_kind, arena[start:end]))
-                start = end
+        if kind == COMMAND and t.arena_len <= _SPLIT_MAX:
+            parts = _unpack(t.out, t.arena_len).split(b"\0")
+            shape = parts[-1]
+            value_kinds, punctuation, picker, single = _SHAPES.get(shape) or _template(shape)
+            tokens = [*picker([*zip(value_kinds, parts), *punctuation])]
+            if single:
+                del tokens[1]
             return (COMMAND, tokens)
         if kind == 0:
             return _NEED_MORE
-        tag = _buffer(t.arena, t.tag_len)[:] if t.has_tag else None
+        if kind == COMMAND or kind == _COMMAND_RAW:
+            return (COMMAND, self._raw_tokens())
+        tag = _unpack(t.out, t.tag_len) if t.has_tag else None
         if kind == NEED_LITERAL:
             return (NEED_LITERAL, t.literal_size, bool(t.literal_sync), bool(t.literal8), tag)
         if kind == LINE:
-            return (LINE, _buffer(t.arena, t.arena_len)[:])
+            return (LINE, _unpack(t.out, t.arena_len))
         message, code = _ERRORS[t.error]
         return (ERROR, tag, message, code, bool(t.fatal))
+
+    def _raw_tokens(self) -> list:
+        """Tokens copied one by one from their offsets: for a command with a literal8 (which may
+        contain NUL, so splitting would be wrong) or a big one (one copy per value, no split scan)."""
+        t = self._t
+        count = t.ntokens
+        out = t.out
+        tokens = []
+        append = tokens.append
+        start = t.tag_len + 1
+        for token_kind, end in zip(_unpack(t.kinds, count), _unpack(t.ends, count)):
+            if token_kind < WORD:
+                append(_PUNCT[token_kind])
+            else:
+                append((token_kind, _unpack(out + start, end - start)))
+                start = end + 1
+        return tokens
