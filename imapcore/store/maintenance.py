@@ -3,7 +3,8 @@
 fsck
   * every blob row's file exists and (with ``verify_hashes``) hashes to its name;
   * every message refers to an existing blob row;
-  * recounts every counter (blob reference counts, mailbox STATUS numbers, user quota usage) and, with
+  * recounts every counter (blob reference counts, mailbox STATUS numbers, the mailbox's UID runs, user
+    quota usage) and, with
     ``repair``, writes the recount over any difference (reported in ``counters_repaired``);
   * ``uid_next`` is above every UID and ``highest_modseq`` at or above every MODSEQ of the mailbox
     (messages and expunge records); repaired upwards, never downwards.
@@ -21,6 +22,7 @@ Both are meant for an idle store or one used by this process only: the lock is p
 
 from __future__ import annotations
 
+from . import uidranges
 from .errors import BlobCorrupt, BlobMissing
 from .records import FsckReport
 
@@ -99,6 +101,14 @@ def _recount(conn, repair: bool) -> list[str]:
                 "highest_modseq = ? WHERE id = ?",
                 (*actual, mailbox_id),
             )
+
+    for mailbox_id, name, stored_text in conn.execute("SELECT id, name, uid_ranges FROM mailboxes").fetchall():
+        actual_runs = uidranges.from_uids(
+            uid for (uid,) in conn.execute("SELECT uid FROM messages WHERE mailbox_id = ? ORDER BY uid", (mailbox_id,))
+        )
+        if uidranges.decode(stored_text) != actual_runs:
+            repaired.append(f"mailbox {name!r} (#{mailbox_id}) UID runs rebuilt")
+            conn.execute("UPDATE mailboxes SET uid_ranges = ? WHERE id = ?", (uidranges.encode(actual_runs), mailbox_id))
 
     for user_id, name, used_bytes, used_messages, r_bytes, r_messages in conn.execute(
         "SELECT u.id, u.name, u.used_storage_bytes, u.used_messages, "

@@ -56,12 +56,20 @@ class MailboxStatus:
 
 @dataclass(frozen=True, slots=True)
 class MailboxSnapshot:
-    """What SELECT needs, read in one transaction: counters, the sorted UID list, the keywords in use."""
+    """What SELECT needs, read in one transaction: counters, the UIDs, the keywords in use.
+
+    ``uid_ranges`` are the mailbox's UIDs as ascending disjoint ``(low, high)`` runs (short even for a
+    million messages); ``uids`` expands them when a session wants the plain list.
+    """
 
     status: MailboxStatus
-    uids: tuple[int, ...]
+    uid_ranges: tuple[tuple[int, int], ...]
     keywords: frozenset[str]
     special_use: str | None
+
+    @property
+    def uids(self) -> tuple[int, ...]:
+        return tuple(uid for low, high in self.uid_ranges for uid in range(low, high + 1))
 
 
 @dataclass(frozen=True, slots=True)

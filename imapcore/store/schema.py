@@ -55,6 +55,7 @@ CREATE TABLE mailboxes (
     deleted INTEGER NOT NULL DEFAULT 0,
     size INTEGER NOT NULL DEFAULT 0,
     recent INTEGER NOT NULL DEFAULT 0,
+    uid_ranges TEXT NOT NULL DEFAULT '[]',
     UNIQUE (user_id, name)
 );
 

@@ -43,7 +43,7 @@ from pathlib import Path
 from imapcore.syntax.model import SequenceSet
 
 from . import flags as flagcodec
-from . import names, schema
+from . import names, schema, uidranges
 from .blobs import BlobStore, blob_id_of
 from .connection import connect
 from .delivery import ParsedBlob, default_summarize, prepare_blob
@@ -519,19 +519,16 @@ class Store:
         name = names.normalize(name)
         with self._snapshot() as conn:
             row = conn.execute(
-                f"SELECT {self._STATUS_COLUMNS}, special_use FROM mailboxes WHERE user_id = ? AND name = ?",
+                f"SELECT {self._STATUS_COLUMNS}, special_use, uid_ranges FROM mailboxes WHERE user_id = ? AND name = ?",
                 (self._user_id(conn, user), name),
             ).fetchone()
             if row is None:
                 raise MailboxNotFound(name)
-            status = MailboxStatus(*row[:-1])
-            uids = tuple(
-                uid for (uid,) in conn.execute("SELECT uid FROM messages WHERE mailbox_id = ? ORDER BY uid", (status.id,))
-            )
+            status = MailboxStatus(*row[:-2])
             keywords = frozenset(
                 kw for (kw,) in conn.execute("SELECT keyword FROM mailbox_keywords WHERE mailbox_id = ?", (status.id,))
             )
-        return MailboxSnapshot(status, uids, keywords, row[-1])
+        return MailboxSnapshot(status, tuple(uidranges.decode(row[-1])), keywords, row[-2])
 
     def uids(self, mailbox_id: int) -> list[int]:
         return [
@@ -676,6 +673,7 @@ class Store:
             conn.execute(
                 "UPDATE mailboxes SET uid_next = ?, highest_modseq = ? WHERE id = ?", (uid, modseq, info.id)
             )
+            self._extend_uid_ranges(conn, info.id, info.uid_next, uid - 1)
             self._add_keywords(conn, info.id, keywords)
             uids = tuple(row[1] for row in rows)
             tx.changes.append(
@@ -731,6 +729,13 @@ class Store:
         if not self.blobs.exists(item.blob_id):
             self.blobs.put(item.raw, item.blob_id)
         return num
+
+    def _extend_uid_ranges(self, conn, mailbox_id: int, low: int, high: int) -> None:
+        runs = uidranges.decode(conn.execute("SELECT uid_ranges FROM mailboxes WHERE id = ?", (mailbox_id,)).fetchone()[0])
+        conn.execute(
+            "UPDATE mailboxes SET uid_ranges = ? WHERE id = ?",
+            (uidranges.encode(uidranges.append_run(runs, low, high)), mailbox_id),
+        )
 
     def _check_quota(self, conn, user_id: int, user: str, add_bytes: int, add_messages: int) -> None:
         used_bytes, limit_bytes, used_messages, limit_messages = conn.execute(
@@ -801,6 +806,7 @@ class Store:
             inserted,
         )
         conn.execute("UPDATE mailboxes SET uid_next = ?, highest_modseq = ? WHERE id = ?", (uid, modseq, target.id))
+        self._extend_uid_ranges(conn, target.id, target.uid_next, uid - 1)
         all_keywords = set()
         for row in rows:
             all_keywords |= flagcodec.parse_keywords(row[7])
@@ -938,7 +944,11 @@ class Store:
             "INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) VALUES (?, ?, ?)",
             [(info.id, uid, modseq) for uid in uids],
         )
-        conn.execute("UPDATE mailboxes SET highest_modseq = ? WHERE id = ?", (modseq, info.id))
+        runs = uidranges.decode(conn.execute("SELECT uid_ranges FROM mailboxes WHERE id = ?", (info.id,)).fetchone()[0])
+        conn.execute(
+            "UPDATE mailboxes SET highest_modseq = ?, uid_ranges = ? WHERE id = ?",
+            (modseq, uidranges.encode(uidranges.remove(runs, sorted(uids))), info.id),
+        )
         tx.changes.append(
             Change(0, ChangeKind.EXPUNGED, user, info.id, info.name, tuple(uids), highest_modseq=modseq)
         )
