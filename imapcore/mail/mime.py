@@ -14,7 +14,7 @@ Scanning follows RFC 2046 §5.1.1 the way Dovecot applies it to real mail:
 * message/rfc822 bodies are parsed as messages (RFC 2046 §5.2.1); in multipart/digest the default type
   of a part is message/rfc822 (RFC 2046 §5.1.5), elsewhere text/plain; charset=us-ascii (RFC 2045 §5.2);
 * nesting deeper than ``MAX_DEPTH`` stops being interpreted (the rest is an opaque leaf), so hostile
-  input cannot exhaust the stack.
+  input cannot exhaust the stack, and after ``MAX_PARTS`` parts no more delimiters are looked for.
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ from .headers import HeaderBlock, header_end
 from .params import parse_value
 
 MAX_DEPTH = 50
+#: Parts interpreted per message; past this a multipart's last part runs to its end. Real mail has
+#: tens of parts; the bound keeps one hostile message from costing seconds per parse.
+MAX_PARTS = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +71,7 @@ class MimePart:
 
 
 def parse_message(raw: bytes) -> MimePart:
-    return _parse_entity(raw, 0, len(raw), b"text", b"plain", 0)
+    return _parse_entity(raw, 0, len(raw), b"text", b"plain", 0, [MAX_PARTS])
 
 
 def _content_type(header: HeaderBlock, default_type: bytes, default_subtype: bytes):
@@ -87,7 +90,10 @@ def _content_type(header: HeaderBlock, default_type: bytes, default_subtype: byt
     return default_type, default_subtype, (), False, default_type, default_subtype
 
 
-def _parse_entity(raw: bytes, start: int, end: int, default_type: bytes, default_subtype: bytes, depth: int) -> MimePart:
+def _parse_entity(
+    raw: bytes, start: int, end: int, default_type: bytes, default_subtype: bytes, depth: int, budget: list[int]
+) -> MimePart:
+    """Parse the entity at ``raw[start:end]``; ``budget`` is the one-element count of parts left."""
     body_start = header_end(raw, start, end)
     header = HeaderBlock.parse(raw[start:body_start])
     kind, sub, params, explicit, kind_text, sub_text = _content_type(header, default_type, default_subtype)
@@ -103,23 +109,23 @@ def _parse_entity(raw: bytes, start: int, end: int, default_type: bytes, default
         if boundary:
             child_type, child_sub = (b"message", b"rfc822") if sub == b"digest" else (b"text", b"plain")
             children = tuple(
-                _parse_entity(raw, part_start, part_end, child_type, child_sub, depth + 1)
-                for part_start, part_end in _split_multipart(raw, body_start, end, boundary)
+                _parse_entity(raw, part_start, part_end, child_type, child_sub, depth + 1, budget)
+                for part_start, part_end in _split_multipart(raw, body_start, end, boundary, budget)
             )
         return MimePart(start, body_start, end, header, kind, sub, params, explicit, kind_text, sub_text, children)
     if kind == b"message" and sub == b"rfc822":
-        inner = _parse_entity(raw, body_start, end, b"text", b"plain", depth + 1)
+        inner = _parse_entity(raw, body_start, end, b"text", b"plain", depth + 1, budget)
         return MimePart(start, body_start, end, header, kind, sub, params, explicit, kind_text, sub_text, (), inner)
     return MimePart(start, body_start, end, header, kind, sub, params, explicit, kind_text, sub_text)
 
 
-def _split_multipart(raw: bytes, start: int, end: int, boundary: bytes) -> list[tuple[int, int]]:
+def _split_multipart(raw: bytes, start: int, end: int, boundary: bytes, budget: list[int]) -> list[tuple[int, int]]:
     """``(start, end)`` of each body part between delimiter lines ``--boundary`` (RFC 2046 §5.1.1)."""
     delimiter = b"--" + boundary
     ranges: list[tuple[int, int]] = []
     part_start: int | None = None
     position = start
-    while position < end:
+    while position < end and budget[0] > 0:
         found = raw.find(delimiter, position, end)
         if found < 0:
             break
@@ -137,6 +143,7 @@ def _split_multipart(raw: bytes, start: int, end: int, boundary: bytes) -> list[
                 if part_end > part_start and raw[part_end - 1] == 0x0D:
                     part_end -= 1
             ranges.append((part_start, part_end))
+            budget[0] -= 1
         if is_close:
             return ranges
         part_start = next_line

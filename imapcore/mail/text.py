@@ -18,12 +18,12 @@ from .mime import MimePart, iter_parts
 from .params import parse_value
 
 _BASE64_JUNK = re.compile(rb"[^A-Za-z0-9+/]")
-_HTML_DROP = re.compile(r"<(script|style|head)\b.*?</\1\s*>", re.I | re.S)
-_HTML_BREAK = re.compile(r"<(br|p|div|tr|li|h[1-6])\b[^>]*>", re.I)
-_HTML_INLINE = re.compile(r"</?(b|i|u|em|strong|span|font|a|small|big|sub|sup|code|abbr)\b[^>]*>", re.I)
-_HTML_TAG = re.compile(r"<[^>]*>", re.S)
+# Every pattern stops at the next "<" so that unclosed tags cannot make a scan quadratic.
+_HTML_BREAK = re.compile(r"<(?:br|p|div|tr|li|h[1-6])\b[^<>]*>", re.I)
+_HTML_INLINE = re.compile(r"</?(?:b|i|u|em|strong|span|font|a|small|big|sub|sup|code|abbr)\b[^<>]*>", re.I)
+_HTML_TAG = re.compile(r"<[^<>]*>")
 _SPACES = re.compile(r"[ \t]{2,}")
-_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_HTML_BLOCKS = (("<!--", "-->"), ("<script", "</script"), ("<style", "</style"), ("<head", "</head"))
 _WHITESPACE = re.compile(r"\s+")
 
 #: RFC 8970 §3: the preview is at most 256 characters.
@@ -68,10 +68,34 @@ def decode_transfer(part_body: bytes, encoding: bytes) -> bytes:
     raise UnknownCTE(encoding.decode("ascii", "replace"))
 
 
+def _drop_blocks(markup: str) -> str:
+    """Remove comments, scripts, styles and the head in one linear pass (an unclosed one runs to the end)."""
+    lower = markup.lower()
+    if not any(opening in lower for opening, _ in _HTML_BLOCKS):
+        return markup
+    pieces = []
+    position = 0
+    while True:
+        found = [(lower.find(opening, position), closing) for opening, closing in _HTML_BLOCKS]
+        found = [(index, closing) for index, closing in found if index >= 0]
+        if not found:
+            break
+        start, closing = min(found)
+        pieces.append(markup[position:start])
+        end = lower.find(closing, start + 1)
+        if end < 0:
+            position = len(markup)
+            break
+        close_end = lower.find(">", end)
+        position = len(markup) if close_end < 0 else close_end + 1
+        pieces.append(" ")
+    pieces.append(markup[position:])
+    return "".join(pieces)
+
+
 def html_to_text(markup: str) -> str:
     """Rough HTML flattening for search and preview: drop scripts/styles/comments and tags."""
-    markup = _HTML_COMMENT.sub(" ", markup)
-    markup = _HTML_DROP.sub(" ", markup)
+    markup = _drop_blocks(markup)
     markup = _HTML_BREAK.sub("\n", markup)
     markup = _HTML_INLINE.sub("", markup)  # "<b>bold</b>er" is one word
     markup = _HTML_TAG.sub(" ", markup)
@@ -155,30 +179,44 @@ def parse_date(value: bytes | None) -> datetime | None:
         return None
 
 
-_SUBJ_TRAILER = re.compile(r"(?:\s|\(fwd\))+\Z", re.I)
+#: Longer subjects are cut before the RFC 5256 steps: they only sort and thread by their start anyway.
+SUBJECT_MAX = 4096
 _SUBJ_BLOB = r"\[[^\[\]]*\]\s*"
-_SUBJ_LEADER = re.compile(r"\A(?:(?:%s)*(?:re|fwd?)\s*(?:%s)?:|\s+)" % (_SUBJ_BLOB, _SUBJ_BLOB), re.I)
-_SUBJ_BLOB_START = re.compile(r"\A" + _SUBJ_BLOB)
+_SUBJ_LEADER = re.compile(r"(?:(?:%s)*(?:re|fwd?)\s*(?:%s)?:|\s+)" % (_SUBJ_BLOB, _SUBJ_BLOB), re.I)
+_SUBJ_BLOB_START = re.compile(_SUBJ_BLOB)
 _SUBJ_FWD = re.compile(r"\A\[fwd:(.*)\]\Z", re.I | re.S)
+
+
+def _strip_trailers(text: str) -> str:
+    """RFC 5256 §2.1 step 2: remove trailing whitespace and "(fwd)" subj-trailers."""
+    while True:
+        stripped = text.rstrip()
+        if stripped[-5:].lower() == "(fwd)":
+            stripped = stripped[:-5]
+        if stripped == text:
+            return text
+        text = stripped
 
 
 def base_subject(subject: str) -> str:
     """RFC 5256 §2.1 base subject: reply/forward markers and list tags removed, whitespace collapsed."""
-    text = _WHITESPACE.sub(" ", subject)
+    text = _WHITESPACE.sub(" ", subject[:SUBJECT_MAX])
     for _ in range(100):  # each round removes something; the bound only guards pathological input
-        text = _SUBJ_TRAILER.sub("", text)  # step 2
-        while True:  # steps 3-5
+        text = _strip_trailers(text)  # step 2
+        position = 0
+        while True:  # steps 3-5, moving an index instead of copying the string each time
             changed = False
-            match = _SUBJ_LEADER.match(text)
-            if match and match.end() > 0:
-                text = text[match.end():]
+            match = _SUBJ_LEADER.match(text, position)
+            if match and match.end() > position:
+                position = match.end()
                 changed = True
-            blob = _SUBJ_BLOB_START.match(text)
-            if blob and text[blob.end():]:
-                text = text[blob.end():]
+            blob = _SUBJ_BLOB_START.match(text, position)
+            if blob and blob.end() < len(text):
+                position = blob.end()
                 changed = True
             if not changed:
                 break
+        text = text[position:]
         wrapped = _SUBJ_FWD.match(text)  # step 6
         if not wrapped:
             break

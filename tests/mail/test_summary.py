@@ -162,3 +162,25 @@ def test_speed_on_the_sample_mbox():
     per_message = (time.perf_counter() - start) / len(messages)
     # About 0.2 ms here for a 30 KB message; the bound leaves room for slow CI machines.
     assert per_message < 0.005
+
+
+PATHOLOGICAL = {
+    "unclosed tags": b"Content-Type: text/html\r\n\r\n" + b"a<a" * 100000,
+    "unclosed scripts": b"Content-Type: text/html\r\n\r\n" + b"<script>" * 50000,
+    "unclosed comments": b"Content-Type: text/html\r\n\r\n" + b"<!--x" * 50000,
+    "fwd trailers": b"Subject: " + b"(fwd) " * 50000 + b"x\r\n\r\n",
+    "re leaders": b"Subject: " + b"Re: " * 100000 + b"\r\n\r\n",
+    "open comments": b"To: " + b"(" * 200000 + b"\r\n\r\n",
+    "encoded-word starts": b"Subject: " + b"=?" * 200000 + b"\r\n\r\n",
+    "empty parts": b"Content-Type: multipart/mixed; boundary=b\r\n\r\n" + b"--b\r\n" * 50000,
+    "dashes mid-line": b"Content-Type: multipart/mixed; boundary=b\r\n\r\n" + b"x--b" * 100000,
+}
+
+
+def test_pathological_inputs_stay_linear():
+    for name, raw in PATHOLOGICAL.items():
+        start = time.perf_counter()
+        summary = summarize(raw)
+        elapsed = time.perf_counter() - start
+        assert summary.bodystructure.startswith(b"("), name
+        assert elapsed < 2.0, (name, elapsed)  # about 0.05 s each here; quadratic would be minutes
