@@ -65,11 +65,13 @@ def test_random_chunkings_of_real_streams(make_server, path, cuts):
     assert _converse(make_server, _split(data, cuts)) == _converse(make_server, [data])
 
 
+# No STARTTLS: its OK discards whatever was buffered (by design, tested in test_transcripts), so there
+# the result rightly depends on how much had arrived.
 _IMAPISH = st.lists(
     st.sampled_from(
         [b"a1 ", b"LOGIN ", b"SELECT ", b"IDLE", b"DONE", b"AUTHENTICATE PLAIN", b"*", b"FETCH 1:* (FLAGS)",
          b"{3}\r\n", b"{3+}\r\n", b"~{2}\r\n", b'"q\\"x"', b"\r\n", b"\n", b"\r", b"\x00", b"\xff", b"(", b")",
-         b"[", b"]", b" ", b"LOGOUT", b"ENABLE UTF8=ACCEPT", b"STARTTLS", b"AGFsaWNlAHNlY3JldA==", b"{99999}\r\n"]
+         b"[", b"]", b" ", b"LOGOUT", b"ENABLE UTF8=ACCEPT", b"UNAUTHENTICATE", b"AGFsaWNlAHNlY3JldA==", b"{99999}\r\n"]
     )
     | st.binary(max_size=8),
     max_size=40,
