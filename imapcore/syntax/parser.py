@@ -53,6 +53,15 @@ class CommandSyntaxError(Exception):
     def __str__(self) -> str:
         return f"{self.tag or '*'} BAD {self.message}"
 
+    # Two errors are the same outcome when they would give the same BAD response (tests compare them).
+    def __eq__(self, other):
+        if not isinstance(other, CommandSyntaxError):
+            return NotImplemented
+        return (self.tag, self.message) == (other.tag, other.message)
+
+    def __hash__(self):
+        return hash((self.tag, self.message))
+
 
 class _Invalid(ValueError):
     """Raised by the builder for what the grammar accepts but the RFC does not (ranges, dates)."""
