@@ -40,6 +40,7 @@ from __future__ import annotations
 import base64
 import logging
 import re
+from collections.abc import Iterable
 
 from imapcore.syntax import tokenizer as _tokenizer_choice
 from imapcore.syntax.tokens import COMMAND, ERROR, LINE, NEED_LITERAL, NEED_MORE, Limits
@@ -50,6 +51,7 @@ from .errors import LocalProtocolError
 from .responses import (
     ContinuationRequest,
     Enabled,
+    Response,
     Status,
     StatusResponse,
     TaggedResponse,
@@ -183,6 +185,9 @@ class Connection:
 
     def _line_event(self, line: bytes) -> events.Event:
         tag = self._tag
+        if tag is None or self._line not in (_IDLE_LINE, _AUTH_LINE):
+            # Only reachable if a tokenizer twin returned a raw line unasked; answer, do not raise.
+            return self._reject(None, "Unexpected line")
         if self._line == _IDLE_LINE:
             # RFC 2177 §3 / RFC 9051 §6.3.13: the client ends IDLE with "DONE" (case-insensitive).
             if line.upper() == b"DONE":
@@ -234,7 +239,7 @@ class Connection:
 
     # --- output --------------------------------------------------------------------------------------
 
-    def send(self, response) -> bytes:
+    def send(self, response: Response) -> bytes:
         """The wire bytes of ``response``; updates the state from what is said (``states`` tables)."""
         if not self._greeted:
             return self._send_greeting(response)
@@ -252,7 +257,7 @@ class Connection:
             self._set_utf8(True)
         return data
 
-    def send_many(self, responses) -> bytes:
+    def send_many(self, responses: Iterable[Response]) -> bytes:
         return b"".join([self.send(response) for response in responses])
 
     def _send_greeting(self, response) -> bytes:

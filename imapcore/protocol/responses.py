@@ -282,3 +282,11 @@ def search(numbers: list[int] | tuple[int, ...], modseq: int | None = None) -> D
     if modseq is not None:
         items += ((Atom("MODSEQ"), modseq),)
     return DataResponse(items)
+
+
+def status_data(mailbox: str, items: list[tuple[str, int]] | tuple[tuple[str, int], ...]) -> DataResponse:
+    """``* STATUS blurdybloop (MESSAGES 231 UIDNEXT 44292)`` (RFC 9051 §7.3.4)."""
+    attributes: list = []
+    for name, value in items:
+        attributes += [Atom(name), value]
+    return DataResponse((Atom("STATUS"), AString(mailbox), tuple(attributes)))

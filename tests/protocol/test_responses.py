@@ -187,3 +187,10 @@ def test_error_model_maps_to_the_wire():
     assert completion_for("a8", failed).to_bytes() == b"a8 NO [NONEXISTENT] No such mailbox\r\n"
     assert completion_for("a9", CommandFailed(None, "Nope")).to_bytes() == b"a9 NO Nope\r\n"
     assert server_bug_completion("b1").to_bytes() == b"b1 NO [SERVERBUG] Internal server error\r\n"
+
+
+def test_status_data():
+    assert responses.status_data("blurdybloop", [("MESSAGES", 231), ("UIDNEXT", 44292)]).to_bytes() == (
+        b"* STATUS blurdybloop (MESSAGES 231 UIDNEXT 44292)\r\n"
+    )
+    assert responses.status_data("Sent Items", []).to_bytes() == b'* STATUS "Sent Items" ()\r\n'
