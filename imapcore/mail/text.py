@@ -26,6 +26,8 @@ _SPACES = re.compile(r"[ \t]{2,}")
 _HTML_BLOCKS = (("<!--", "-->"), ("<script", "</script"), ("<style", "</style"), ("<head", "</head"))
 _WHITESPACE = re.compile(r"\s+")
 
+_KNOWN_ENCODINGS = (b"7bit", b"8bit", b"binary", b"base64", b"quoted-printable")
+
 #: RFC 8970 §3: the preview is at most 256 characters.
 PREVIEW_MAX = 256
 
@@ -136,23 +138,39 @@ def message_text(raw: bytes, root: MimePart) -> str:
     return "\n".join(part_text(raw, part) for part in text_parts(root))
 
 
+def _preview_part(part: MimePart) -> MimePart | None:
+    """The part PREVIEW reads under ``part``: depth first in message order, except that inside a
+    multipart/alternative a text/plain alternative wins (the Dovecot behaviour, and what RFC 2046 §5.1.4
+    implies: the plain version is the one meant for a text summary)."""
+    if part.message is not None:
+        return _preview_part(part.message)
+    if part.is_multipart:
+        found = [candidate for candidate in map(_preview_part, part.children) if candidate is not None]
+        if not found:
+            return None
+        if part.subtype == b"alternative":
+            for candidate in found:
+                if candidate.subtype == b"plain":
+                    return candidate
+        return found[0]
+    if part.type != b"text" or part.subtype not in (b"plain", b"html") or _is_attachment(part):
+        return None
+    return part
+
+
 def preview(raw: bytes, root: MimePart) -> str:
-    """RFC 8970 PREVIEW: the start of the first inline text part (plain preferred within an
-    alternative), whitespace collapsed, at most 256 characters."""
-    chosen = None
-    for part in text_parts(root):
-        if _is_attachment(part) or part.subtype not in (b"plain", b"html"):
-            continue
-        if chosen is None:
-            chosen = part
-        if part.subtype == b"plain":
-            chosen = part
-            break
-    if chosen is None:
+    """RFC 8970 PREVIEW: the start of the first inline text/plain or text/html part (see
+    ``_preview_part``), whitespace collapsed, at most 256 characters. A part whose transfer encoding we
+    cannot undo gives no preview (its bytes are not text), as in Dovecot."""
+    try:
+        chosen = _preview_part(root)
+    except RecursionError:
+        return ""
+    if chosen is None or transfer_encoding(chosen) not in _KNOWN_ENCODINGS:
         return ""
     # 64 KiB of body is plenty for 256 characters, even of HTML.
     text = part_text(raw, chosen, limit=65536)
-    return _WHITESPACE.sub(" ", text).strip()[:PREVIEW_MAX]
+    return _WHITESPACE.sub(" ", text).strip()[:PREVIEW_MAX].rstrip()
 
 
 def parse_date(value: bytes | None) -> datetime | None:

@@ -19,7 +19,11 @@ Deliberate deviations from Dovecot 2.3 (everything else that differs is a bug):
 4. BINARY.SIZE is the length of the decoded data we return (RFC 3516 §4.2 "the size of the decoded
    section"); Dovecot 2.3.19 reports a different number for some binary base64 parts (580 for a
    768-octet attachment of the corpus), so BINARY.SIZE is compared with len(BINARY[]) on our side only.
-5. Zero-length messages are not compared: Dovecot refuses to APPEND them ("Can't save a zero byte
+5. PREVIEW: Dovecot cuts at 200 characters, we at RFC 8970's 256 ("MUST NOT be more than 256
+   characters"), so Dovecot's preview must be a prefix of ours. In a multipart/digest whose first part
+   is an implicit message/rfc822, Dovecot previews that message's header lines; we preview the first
+   text part (RFC 8970 §3 asks for text "from the body", header lines are not body text).
+6. Zero-length messages are not compared: Dovecot refuses to APPEND them ("Can't save a zero byte
    message"); we summarize them as an empty text/plain message.
 """
 
@@ -165,4 +169,18 @@ def test_binary_matches_dovecot(oracle):
             if theirs != ours:
                 differences.append((name, spec, theirs if theirs is None else theirs[:100], ours if ours is None else ours[:100]))
     assert checked > 500
+    assert differences == []
+
+
+def test_preview_matches_dovecot(oracle):
+    client, messages = oracle
+    differences = []
+    for sequence, (name, raw) in enumerate(messages, 1):
+        if name in _INVALID_CONTENT_TYPE or name == "digest":
+            continue  # deviations 1 and 5
+        values = _items(client, sequence, "(PREVIEW)")
+        theirs = (values[1] or b"").decode("utf-8")
+        ours = summarize(raw).preview
+        if not ours.startswith(theirs.rstrip()) or (len(theirs) < 199 and ours != theirs):
+            differences.append((name, theirs, ours))
     assert differences == []
