@@ -58,6 +58,19 @@ def test_real_client_streams_whole_and_byte_by_byte(make_server, path):
 
 
 @pytest.mark.skipif(not CLIENT_STREAMS, reason="traffic corpus not available")
+@pytest.mark.parametrize("path", [p for p in CLIENT_STREAMS if p not in SMALL_STREAMS], ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_large_client_streams_in_uneven_chunks(make_server, path):
+    # The streams with big APPEND literals: chunk sizes from 1 byte to 8 KiB, deterministic.
+    data = path.read_bytes()
+    chunks, position, step = [], 0, 1
+    while position < len(data):
+        chunks.append(data[position : position + step])
+        position += step
+        step = step * 7 % 8191 + 1
+    assert _converse(make_server, chunks) == _converse(make_server, [data])
+
+
+@pytest.mark.skipif(not CLIENT_STREAMS, reason="traffic corpus not available")
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.sampled_from(SMALL_STREAMS or [None]), st.lists(st.integers(min_value=0), max_size=30))
 def test_random_chunkings_of_real_streams(make_server, path, cuts):
