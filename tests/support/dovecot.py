@@ -77,7 +77,7 @@ class DovecotServer:
         login_user = internal_user = user
         if uid == 0:
             # Dovecot refuses to run its login processes as root: use the unprivileged accounts Debian's
-            # package creates. Mail processes still run as root (mail_uid), owning the temporary maildir.
+            # package creates for login and internal processes.
             login_user = _existing_user("dovenull", user)
             internal_user = _existing_user("dovecot", user)
             # ... and it refuses mail access as root: mail processes run as "nobody", who owns the maildirs.
