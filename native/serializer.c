@@ -41,12 +41,13 @@ enum { F_SEQ, F_UID, F_FLAGS, F_DATE, F_SIZE, F_MODSEQ, F_ENVELOPE, F_BODYSTRUCT
 
 typedef struct {
     char *out;   /* NULL in the sizing pass */
+    size_t cap;  /* size of out; writes past it are dropped and detected by the caller (pos > cap) */
     size_t pos;
 } imc_writer;
 
 static inline void put(imc_writer *w, const char *src, size_t len)
 {
-    if (w->out) memcpy(w->out + w->pos, src, len);
+    if (w->out && w->pos <= w->cap && len <= w->cap - w->pos) memcpy(w->out + w->pos, src, len);
     w->pos += len;
 }
 
@@ -54,7 +55,7 @@ static inline void put(imc_writer *w, const char *src, size_t len)
 
 static inline void put_char(imc_writer *w, char ch)
 {
-    if (w->out) w->out[w->pos] = ch;
+    if (w->out && w->pos < w->cap) w->out[w->pos] = ch;
     w->pos += 1;
 }
 
@@ -99,7 +100,7 @@ static int get_bytes(PyObject *obj, const char **data, Py_ssize_t *len)
 /* One row; returns -1 when the row is outside the fast path. */
 static int write_row(imc_writer *w, PyObject *row)
 {
-    if (!PyTuple_Check(row) || PyTuple_Size(row) != NFIELDS) return -1;
+    if (row == NULL || !PyTuple_Check(row) || PyTuple_Size(row) != NFIELDS) return -1;
     PyObject *field[NFIELDS];
     for (Py_ssize_t i = 0; i < NFIELDS; i++) field[i] = PyTuple_GetItem(row, i);
 
@@ -207,6 +208,7 @@ static int write_row(imc_writer *w, PyObject *row)
 
 static int write_rows(imc_writer *w, PyObject *rows, Py_ssize_t count)
 {
+    if (PyList_Size(rows) != count) return -1;
     for (Py_ssize_t i = 0; i < count; i++)
         if (write_row(w, PyList_GetItem(rows, i)) < 0) return -1;
     return 0;
@@ -223,7 +225,7 @@ int imc_fetch_rows(void *rows_obj, void *result_obj)
     if (!PyList_CheckExact(rows) || !PyList_CheckExact(result) || PyList_Size(result) != 1) goto done;
 
     Py_ssize_t count = PyList_Size(rows);
-    imc_writer sizing = {NULL, 0};
+    imc_writer sizing = {NULL, 0, 0};
     if (write_rows(&sizing, rows, count) < 0) goto done;
 
     PyObject *bytes = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)sizing.pos);
@@ -231,8 +233,9 @@ int imc_fetch_rows(void *rows_obj, void *result_obj)
         PyErr_Clear();
         goto done;
     }
-    /* The rows cannot change between the passes: we hold the GIL and call no Python code. */
-    imc_writer writer = {PyBytes_AsString(bytes), 0};
+    /* The rows cannot change between the passes (the GIL is held and no Python code runs); the writer
+     * is bounded anyway, and a size mismatch falls back to the Python twin. */
+    imc_writer writer = {PyBytes_AsString(bytes), sizing.pos, 0};
     if (write_rows(&writer, rows, count) < 0 || writer.pos != sizing.pos) {
         Py_DECREF(bytes);
         goto done;
