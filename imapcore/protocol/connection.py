@@ -31,6 +31,25 @@ Exceptions: ``next_event`` and ``receive_data`` raise nothing whatever the clien
 progress or with another tag; a continuation for a command that takes none; the greeting missing or
 sent twice); ``next_event`` raises it too when called before the greeting was sent.
 
+How the session drives it (sketch; ``stream`` is a Trio stream, ``run`` the command dispatch)::
+
+    await stream.send_all(conn.send(StatusResponse(Status.OK, "ready", codes.capability(caps))))
+    while True:
+        event = conn.next_event()
+        if event.output:
+            await stream.send_all(event.output)
+        if event is NEED_DATA:
+            conn.receive_data(await stream.receive_some(65536))  # b"" on hang-up
+        elif isinstance(event, CommandReceived):
+            try:
+                responses = await run(event.command)           # handlers raise BadCommand/CommandFailed
+            except (BadCommand, CommandFailed) as error:
+                responses = [completion_for(event.command.tag, error)]
+            await stream.send_all(conn.send_many(responses))
+        elif isinstance(event, (ConnectionClosed, ConnectionTerminated)):
+            break
+        # IdleDone / AuthenticateResponse go to the IDLE or AUTHENTICATE handler that is waiting.
+
 Memory: an idle connection holds the tokenizer (small when nothing is buffered) and a few slots; the
 test suite checks the whole object graph stays under 4 KiB.
 """
