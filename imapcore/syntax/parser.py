@@ -527,8 +527,11 @@ class _Builder:
     def metadata_depth_infinity(self, _):
         return ("depth", "infinity")
 
-    def metadata_entries(self, children):
-        return tuple(_text(e) for e in children), len(children) > 1
+    def entries_one(self, children):
+        return (_text(children[0]),), False
+
+    def entries_list(self, children):
+        return tuple(_text(e) for e in children), True
 
     def setmetadata(self, children):
         return c.SetMetadata, {"mailbox": children[0], "entries": tuple(children[1:])}
@@ -562,8 +565,11 @@ class _Builder:
             return name, mailboxes, many
         return name, (), False
 
-    def one_or_more_mailbox(self, children):
-        return tuple(children), len(children) > 1
+    def mailbox_one(self, children):
+        return (children[0],), False
+
+    def mailbox_many(self, children):
+        return tuple(children), True
 
     def events(self, children):
         result = []
@@ -583,7 +589,7 @@ class _Builder:
         return c.NotifyEvent(_word(children[0]))
 
     def event_fetch(self, children):
-        return tuple(children)
+        return self.fetch_list(children)[0]
 
     def setacl(self, children):
         return c.SetAcl, {"mailbox": children[0], "identifier": _text(children[1]), "rights": _text(children[2])}
@@ -934,7 +940,7 @@ class _FastParser:
     # word classes
     def _class_of_text(self, text: str) -> int:
         upper = text.upper()
-        keyword = upper if upper in self.keywords else None
+        keyword = upper if text.isascii() and upper in self.keywords else None
         matched = frozenset(name for name, fullmatch in self.word_patterns if fullmatch(text))
         signature = (keyword, matched)
         class_id = self.signatures.get(signature)
@@ -956,13 +962,11 @@ class _FastParser:
             skeleton = _DIGIT_RUNS.sub(b"1", word)
             class_id = classes.get(skeleton)
             if class_id is None:
-                class_id = self._class_of_text(skeleton.decode("ascii"))
+                # latin-1 keeps any byte; no pattern or keyword of the grammar matches a non-ASCII one.
+                class_id = self._class_of_text(skeleton.decode("latin-1"))
                 classes[skeleton] = class_id
             return class_id
-        try:
-            class_id = self._class_of_text(word.decode("ascii"))
-        except UnicodeDecodeError:
-            class_id = self._class_of_text("\x00")  # matches nothing, like any non-ASCII word
+        class_id = self._class_of_text(word.decode("latin-1"))
         if len(classes) >= _CLASS_CACHE_LIMIT:
             classes.clear()
         classes[word] = class_id
