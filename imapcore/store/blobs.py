@@ -75,7 +75,8 @@ class BlobStore:
             return blob_id
         fanout = final.parent
         new_fanout = not fanout.exists()
-        fanout.mkdir(exist_ok=True)
+        if new_fanout:
+            fanout.mkdir(exist_ok=True)
         temporary = self._tmp / f"{blob_id}.{os.getpid()}.{id(data):x}.{os.urandom(4).hex()}"
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:

@@ -41,8 +41,10 @@ CREATE TABLE users (
     used_messages INTEGER NOT NULL DEFAULT 0
 );
 
+-- AUTOINCREMENT: a deleted mailbox's id is never given to a new one (sessions and the change feed
+-- refer to mailboxes by id).
 CREATE TABLE mailboxes (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id INTEGER NOT NULL REFERENCES users(id),
     name TEXT NOT NULL,
     uid_validity INTEGER NOT NULL,

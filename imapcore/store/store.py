@@ -129,6 +129,16 @@ class _Prepared:
     wrote_blob: bool  # this delivery created the file (so a failed delivery removes it again)
 
 
+@dataclass(eq=False)
+class _AppendRequest:
+    user: str
+    name: str
+    prepared: list[_Prepared]
+    done: bool = False
+    result: AppendResult | None = None
+    error: BaseException | None = None
+
+
 class Store:
     """The embedded store. Open with ``Store.open(data_dir)``; close with ``close()``."""
 
@@ -156,6 +166,8 @@ class Store:
         self._readers_lock = threading.Lock()
         self._change_seq = itertools.count(1)
         self._user_ids: dict[str, int] = {}
+        self._pending_lock = threading.Lock()
+        self._pending_appends: list[_AppendRequest] = []
         self._closed = False
         # Finish what a crash may have interrupted: blobs whose last reference went away just before.
         self._collect_unreferenced()
@@ -205,21 +217,27 @@ class Store:
     @contextmanager
     def _transaction(self) -> Iterator[_Transaction]:
         with self._lock:
-            conn = self._writer
-            conn.execute("BEGIN IMMEDIATE")
-            tx = _Transaction(conn)
-            try:
+            with self._transaction_locked() as tx:
                 yield tx
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            if tx.changes:
-                numbered = [_renumber(change, next(self._change_seq)) for change in tx.changes]
-                self.feed.publish(numbered)
-            if tx.dropped_references:
-                self._collect_unreferenced_locked()
+
+    @contextmanager
+    def _transaction_locked(self) -> Iterator[_Transaction]:
+        """One write transaction; the caller holds the writer lock. Publishes changes after commit."""
+        conn = self._writer
+        conn.execute("BEGIN IMMEDIATE")
+        tx = _Transaction(conn)
+        try:
+            yield tx
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        if tx.changes:
+            numbered = [_renumber(change, next(self._change_seq)) for change in tx.changes]
+            self.feed.publish(numbered)
+        if tx.dropped_references:
+            self._collect_unreferenced_locked()
 
     def _collect_unreferenced(self) -> None:
         with self._lock:
@@ -646,43 +664,85 @@ class Store:
                     self.blobs.delete(blob_id)
 
     def _append_prepared(self, user: str, name: str, prepared: list[_Prepared]) -> AppendResult:
+        """Group commit: deliveries waiting for the writer lock are committed together.
+
+        Each delivery queues its request, then takes the writer lock. Whoever gets the lock first commits
+        every queued request in one transaction (one WAL fsync for all), each inside its own savepoint so
+        a failing one (over quota, mailbox gone) is rolled back alone and gets its own exception. A thread
+        that finds its request already committed by another simply returns its result.
+        """
+        request = _AppendRequest(user, name, prepared)
+        with self._pending_lock:
+            self._pending_appends.append(request)
+        with self._lock:
+            if not request.done:
+                with self._pending_lock:
+                    batch, self._pending_appends = self._pending_appends, []
+                self._commit_append_batch(batch)
+        if request.error is not None:
+            raise request.error
+        return request.result
+
+    def _commit_append_batch(self, batch: list[_AppendRequest]) -> None:
+        try:
+            with self._transaction_locked() as tx:
+                for request in batch:
+                    published = len(tx.changes)
+                    tx.conn.execute("SAVEPOINT delivery")
+                    try:
+                        request.result = self._append_locked(tx, request.user, request.name, request.prepared)
+                        tx.conn.execute("RELEASE delivery")
+                    except Exception as error:
+                        tx.conn.execute("ROLLBACK TO delivery")
+                        tx.conn.execute("RELEASE delivery")
+                        del tx.changes[published:]
+                        request.error = error
+        except BaseException as error:  # the commit itself failed: nobody in the batch is durable
+            for request in batch:
+                request.result = None
+                request.error = error if isinstance(error, Exception) else RuntimeError("delivery interrupted")
+            raise
+        finally:
+            for request in batch:
+                request.done = True
+
+    def _append_locked(self, tx: _Transaction, user: str, name: str, prepared: list[_Prepared]) -> AppendResult:
         now = int(time.time())
-        with self._transaction() as tx:
-            conn = tx.conn
-            user_id = self._user_id(conn, user)
-            info = self._mailbox_info(conn, user_id, name, target=True)
-            self._check_quota(conn, user_id, user, sum(len(p.raw) for p in prepared), len(prepared))
-            uid = info.uid_next
-            modseq = info.highest_modseq
-            rows = []
-            keywords: set[str] = set()
-            for item in prepared:
-                blob_num = self._ensure_blob(conn, item)
-                modseq += 1
-                rows.append(
-                    (info.id, uid, blob_num, len(item.raw), item.internal_date, item.internal_tz, item.internal_day,
-                     now, item.bits, flagcodec.keywords_text(item.keywords), modseq)
-                )
-                keywords |= item.keywords
-                uid += 1
-            conn.executemany(
-                "INSERT INTO messages (mailbox_id, uid, blob, size, internal_date, internal_tz, internal_day, "
-                "save_date, flags, keywords, modseq, recent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
-                rows,
+        conn = tx.conn
+        user_id = self._user_id(conn, user)
+        info = self._mailbox_info(conn, user_id, name, target=True)
+        self._check_quota(conn, user_id, user, sum(len(p.raw) for p in prepared), len(prepared))
+        uid = info.uid_next
+        modseq = info.highest_modseq
+        rows = []
+        keywords: set[str] = set()
+        for item in prepared:
+            blob_num = self._ensure_blob(conn, item)
+            modseq += 1
+            rows.append(
+                (info.id, uid, blob_num, len(item.raw), item.internal_date, item.internal_tz, item.internal_day,
+                 now, item.bits, flagcodec.keywords_text(item.keywords), modseq)
             )
-            conn.execute(
-                "UPDATE mailboxes SET uid_next = ?, highest_modseq = ? WHERE id = ?", (uid, modseq, info.id)
+            keywords |= item.keywords
+            uid += 1
+        conn.executemany(
+            "INSERT INTO messages (mailbox_id, uid, blob, size, internal_date, internal_tz, internal_day, "
+            "save_date, flags, keywords, modseq, recent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+            rows,
+        )
+        conn.execute(
+            "UPDATE mailboxes SET uid_next = ?, highest_modseq = ? WHERE id = ?", (uid, modseq, info.id)
+        )
+        self._extend_uid_ranges(conn, info.id, info.uid_next, uid - 1)
+        self._add_keywords(conn, info.id, keywords)
+        uids = tuple(row[1] for row in rows)
+        tx.changes.append(
+            Change(
+                0, ChangeKind.MESSAGES_ADDED, user, info.id, name, uids,
+                tuple(flagcodec.decode(row[8], row[9]) for row in rows), tuple(row[10] for row in rows),
+                highest_modseq=modseq, uid_next=uid,
             )
-            self._extend_uid_ranges(conn, info.id, info.uid_next, uid - 1)
-            self._add_keywords(conn, info.id, keywords)
-            uids = tuple(row[1] for row in rows)
-            tx.changes.append(
-                Change(
-                    0, ChangeKind.MESSAGES_ADDED, user, info.id, name, uids,
-                    tuple(flagcodec.decode(row[8], row[9]) for row in rows), tuple(row[10] for row in rows),
-                    highest_modseq=modseq, uid_next=uid,
-                )
-            )
+        )
         return AppendResult(info.id, info.uid_validity, uids, modseq)
 
     def _prepare(self, message: NewMessage) -> _Prepared:

@@ -1,0 +1,282 @@
+"""Store benchmarks: ``python -m benchmarks.store [--quick] [--only NAME ...] [sizes...]``.
+
+Prints figures; asserts nothing. Each part builds its own store in a temporary directory.
+
+* append   durable APPEND of distinct ~20 KB messages (blob fsync + directory fsync + SQLite commit),
+           one appender, then several threads, then MULTIAPPEND batches; synchronous FULL and NORMAL.
+* fetch    UID, FLAGS and ENVELOPE for N messages with ``fetch_rows`` (pre-serialized ENVELOPE).
+* search   SEARCH over N distinct generated messages: flag, UID, date, header and FTS body keys.
+* select   STATUS and SELECT on a mailbox of N messages. The mailbox is filled with bulk SQL
+           (a recursive CTE inserting N rows that all point at one blob, through the real counter
+           triggers), then 1,000 scattered messages are flagged and expunged through the store API so
+           the UID list has holes. Disclosed because it is not N deliveries.
+* shared   U users each receiving the same M messages: disk used by blobs and by the database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from support.store_corpus import make_message  # noqa: E402
+
+from imapcore.store import FlagMode, NewMessage, Store  # noqa: E402
+from imapcore.syntax.model import STAR, SearchKey, SequenceSet  # noqa: E402
+
+ALL = SequenceSet(((1, STAR),))
+
+
+def _disk(path: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.stat(os.path.join(root, name)).st_blocks * 512
+            except FileNotFoundError:
+                pass
+    return total
+
+
+def _best(fn, repeat=5):
+    best = float("inf")
+    result = None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def _bulk_load(store: Store, user: str, mailbox: str, raws, batch=500, flags_for=None):
+    for start in range(0, len(raws), batch):
+        chunk = raws[start:start + batch]
+        store.append_many(
+            user, mailbox,
+            [NewMessage(raw, flags_for(start + i) if flags_for else frozenset()) for i, raw in enumerate(chunk)],
+        )
+
+
+def _fsync_latency_ms(workdir: Path, rounds: int = 50) -> float:
+    """The floor under a durable APPEND on this machine right now (shared machines vary a lot)."""
+    probe = workdir / "fsync-probe"
+    probe.mkdir(exist_ok=True)
+    start = time.perf_counter()
+    for i in range(rounds):
+        fd = os.open(probe / f"f{i}", os.O_WRONLY | os.O_CREAT, 0o600)
+        os.write(fd, b"x" * 20000)
+        os.fsync(fd)
+        os.close(fd)
+        directory = os.open(probe, os.O_RDONLY)
+        os.fsync(directory)
+        os.close(directory)
+    elapsed = (time.perf_counter() - start) / rounds * 1000
+    shutil.rmtree(probe)
+    return elapsed
+
+
+def bench_append(args, workdir: Path) -> None:
+    count = args.append
+    raws = [make_message(1_000_000 + i, body_kb=args.append_kb) for i in range(count * 6)]
+    print(f"append: {count} distinct messages of ~{len(raws[0]) // 1024} KB each, durable (fsync)")
+    print(f"  this disk now: write 20 KB + fsync file + fsync directory = {_fsync_latency_ms(workdir):.2f} ms")
+    cursor = 0
+
+    def take(n):
+        nonlocal cursor
+        chosen = raws[cursor:cursor + n]
+        cursor += n
+        return chosen
+
+    for synchronous in ("FULL", "NORMAL"):
+        with Store.open(workdir / f"append-{synchronous}", synchronous=synchronous) as store:
+            store.create_user("u")
+            batch = take(count)
+            start = time.perf_counter()
+            for raw in batch:
+                store.append("u", "INBOX", raw)
+            elapsed = time.perf_counter() - start
+            print(f"  one appender, synchronous={synchronous}: {count / elapsed:8.0f} messages/s")
+    for threads_n in (4, 16):
+        with Store.open(workdir / f"append-threads-{threads_n}") as store:
+            store.create_user("u")
+            batch = take(count)
+            per = len(batch) // threads_n
+
+            def worker(part):
+                for raw in part:
+                    store.append("u", "INBOX", raw)
+
+            threads = [threading.Thread(target=worker, args=(batch[i * per:(i + 1) * per],)) for i in range(threads_n)]
+            start = time.perf_counter()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            elapsed = time.perf_counter() - start
+            print(f"  {threads_n:2d} appender threads (group commit), synchronous=FULL: "
+                  f"{per * threads_n / elapsed:8.0f} messages/s")
+    with Store.open(workdir / "append-batch") as store:
+        store.create_user("u")
+        batch = take(count)
+        start = time.perf_counter()
+        for i in range(0, len(batch), 10):
+            store.append_many("u", "INBOX", [NewMessage(raw) for raw in batch[i:i + 10]])
+        elapsed = time.perf_counter() - start
+        print(f"  MULTIAPPEND of 10 per commit, synchronous=FULL: {count / elapsed:8.0f} messages/s")
+
+
+def bench_fetch(args, workdir: Path) -> None:
+    count = args.fetch
+    with Store.open(workdir / "fetch", durable=False, synchronous="OFF") as store:
+        store.create_user("u")
+        _bulk_load(store, "u", "INBOX", [make_message(i, body_kb=0.5) for i in range(count)],
+                   flags_for=lambda i: frozenset({"\\Seen"}) if i % 3 else frozenset())
+        box = store.mailbox("u", "INBOX").id
+        store.fetch_rows(box, ALL, ["flags", "envelope"])  # warm the page cache
+        elapsed, rows = _best(lambda: store.fetch_rows(box, ALL, ["flags", "envelope"]))
+        assert len(rows) == count and rows[0].envelope.startswith(b"(")
+        print(f"fetch: UID FLAGS ENVELOPE for {count} messages: {elapsed * 1000:.1f} ms "
+              f"= {count / elapsed:,.0f} messages/s")
+        elapsed, rows = _best(lambda: store.fetch_rows(box, ALL, ["flags"]))
+        print(f"fetch: UID FLAGS for {count} messages: {elapsed * 1000:.1f} ms = {count / elapsed:,.0f} messages/s")
+
+
+def bench_search(args, workdir: Path) -> None:
+    count = args.search
+    rng = random.Random(1)
+    start = time.perf_counter()
+    with Store.open(workdir / "search", durable=False, synchronous="OFF") as store:
+        store.create_user("u")
+        raws = [make_message(i, body_kb=0.3) for i in range(count)]
+        _bulk_load(store, "u", "INBOX", raws, batch=1000,
+                   flags_for=lambda i: frozenset({"\\Flagged"}) if rng.random() < 0.05 else frozenset())
+        print(f"search: {count} distinct messages loaded in {time.perf_counter() - start:.1f} s")
+        box = store.mailbox("u", "INBOX").id
+        uids = store.select("u", "INBOX").uids
+        today = dt.datetime.now(dt.timezone.utc).date()
+        keys = [
+            ("flag FLAGGED", SearchKey("FLAGGED")),
+            ("flag UNSEEN", SearchKey("UNSEEN")),
+            ("UID range", SearchKey("UID", (SequenceSet(((count // 4, count // 2),)),))),
+            ("date SINCE today", SearchKey("SINCE", (today,))),
+            ("date BEFORE today", SearchKey("BEFORE", (today,))),
+            ("header FROM juergen", SearchKey("FROM", ("juergen",))),
+            ("header SUBJECT foxtrot", SearchKey("SUBJECT", ("foxtrot",))),
+            (f"body word seed{count // 2} (FTS)", SearchKey("BODY", (f"seed{count // 2}",))),
+            ("body word straße (FTS, common)", SearchKey("BODY", ("straße",))),
+            ("text word xray (FTS, common)", SearchKey("TEXT", ("xray",))),
+        ]
+        for label, key in keys:
+            elapsed, hits = _best(lambda key=key: store.search(box, key, uids=uids), repeat=3)
+            print(f"  {label:34s} {elapsed * 1000:8.1f} ms  ({len(hits)} hits)")
+
+
+def bench_select(args, workdir: Path) -> None:
+    count = args.select
+    with Store.open(workdir / "select", durable=False, synchronous="OFF") as store:
+        store.create_user("u")
+        store.append("u", "INBOX", make_message(1))
+        box = store.mailbox("u", "INBOX").id
+        start = time.perf_counter()
+        conn = store._writer
+        with store._lock:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(
+                "WITH RECURSIVE n(uid) AS (SELECT 2 UNION ALL SELECT uid + 1 FROM n WHERE uid < ?) "
+                "INSERT INTO messages (mailbox_id, uid, blob, size, internal_date, internal_tz, internal_day, "
+                "save_date, flags, keywords, modseq, recent) "
+                "SELECT ?, uid, (SELECT blob FROM messages WHERE mailbox_id = ? AND uid = 1), 1000, "
+                "1700000000 + uid, 0, 738000, 1700000000, uid % 2, '', uid + 1, 0 FROM n",
+                (count, box, box),
+            )
+            conn.execute(
+                "UPDATE mailboxes SET uid_next = ?, highest_modseq = ?, uid_ranges = ? WHERE id = ?",
+                (count + 1, count + 1, f"[1,{count}]", box),
+            )
+            conn.execute("COMMIT")
+        print(f"select: {count} messages inserted with bulk SQL in {time.perf_counter() - start:.1f} s")
+        holes = sorted(random.Random(2).sample(range(1, count + 1), 1000))
+        store.store_flags(box, holes, FlagMode.ADD, ["\\Deleted"])
+        store.expunge(box)
+        elapsed, status = _best(lambda: store.status("u", "INBOX"))
+        print(f"  STATUS (MESSAGES UIDNEXT UNSEEN SIZE HIGHESTMODSEQ): {elapsed * 1000:.2f} ms "
+              f"(messages={status.messages}, unseen={status.unseen})")
+        elapsed, snapshot = _best(lambda: store.select("u", "INBOX"))
+        print(f"  SELECT snapshot (counters, {len(snapshot.uid_ranges)} UID runs, keywords): {elapsed * 1000:.2f} ms")
+        elapsed, _ = _best(lambda: store.select("u", "INBOX").uids, repeat=2)
+        print(f"  SELECT + expanding all {snapshot.status.messages} UIDs in Python: {elapsed * 1000:.1f} ms")
+
+
+def bench_shared(args, workdir: Path) -> None:
+    users, count = args.users, args.shared
+    raws = [make_message(500_000 + i, body_kb=args.shared_kb) for i in range(count)]
+    one_copy = sum(len(raw) for raw in raws)
+    path = workdir / "shared"
+    start = time.perf_counter()
+    with Store.open(path, durable=False, synchronous="OFF") as store:
+        for n in range(users):
+            store.create_user(f"user{n}")
+            _bulk_load(store, f"user{n}", "INBOX", raws, batch=1000)
+        store._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    blobs = _disk(path / "blobs")
+    database = sum(_disk_file(path / name) for name in ("meta.sqlite3", "meta.sqlite3-wal"))
+    print(f"shared: {users} users x {count} identical messages ({one_copy / 1e6:.1f} MB once), "
+          f"delivered in {time.perf_counter() - start:.1f} s")
+    print(f"  blobs on disk {blobs / 1e6:.1f} MB, database {database / 1e6:.1f} MB "
+          f"({database / (users * count):.0f} bytes per message row incl. one parsed copy per blob), "
+          f"total {(blobs + database) / 1e6:.1f} MB vs {users * one_copy / 1e6:.1f} MB for {users} copies")
+
+
+def _disk_file(path: Path) -> int:
+    try:
+        return os.stat(path).st_blocks * 512
+    except FileNotFoundError:
+        return 0
+
+
+PARTS = {"append": bench_append, "fetch": bench_fetch, "search": bench_search, "select": bench_select,
+         "shared": bench_shared}
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.store", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small sizes: a run of a few seconds")
+    parser.add_argument("--only", nargs="*", choices=sorted(PARTS), help="run only these parts")
+    parser.add_argument("--append", type=int, help="messages per APPEND run (default 2000)")
+    parser.add_argument("--append-kb", type=float, default=20.0)
+    parser.add_argument("--fetch", type=int, help="messages for FETCH (default 10000)")
+    parser.add_argument("--search", type=int, help="messages for SEARCH (default 100000)")
+    parser.add_argument("--select", type=int, help="messages for SELECT/STATUS (default 1000000)")
+    parser.add_argument("--users", type=int, help="users for the shared-delivery figure (default 100)")
+    parser.add_argument("--shared", type=int, help="messages each user receives (default 10000)")
+    parser.add_argument("--shared-kb", type=float, default=4.0)
+    parser.add_argument("--dir", help="work directory (default: a temporary directory, removed after)")
+    args = parser.parse_args(argv)
+    quick = {"append": 300, "fetch": 10000, "search": 10000, "select": 100000, "users": 10, "shared": 1000}
+    full = {"append": 2000, "fetch": 10000, "search": 100000, "select": 1000000, "users": 100, "shared": 10000}
+    for name, value in (quick if args.quick else full).items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    workdir = Path(args.dir or tempfile.mkdtemp(prefix="imapcore-bench-", dir=os.environ.get("TMPDIR", "/tmp")))
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        for name in args.only or PARTS:
+            PARTS[name](args, workdir)
+    finally:
+        if not args.dir:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
