@@ -8,8 +8,11 @@ has (flags, dates, size, MODSEQ, object ids) plus the ``MessageSummary`` of its 
 Semantics, with the text that fixes them:
 
 * strings match as case-insensitive substrings of decoded values (RFC 9051 §6.4.4: "In all search keys
-  that use strings, a message matches the key if the string is a substring of the associated text";
-  case-insensitive matching as every server does, here Unicode casefolding);
+  that use strings, a message matches the key if the string is a substring of the associated text",
+  "Consider using [IMAP-I18N]"): both sides go through ``search_fold``, Unicode casefolding then NFKD
+  decomposition, the shape of RFC 5051 i;unicode-casemap (RFC 5255's default comparator) that Dovecot
+  applies too, so "re" is found in "crème" and "CAFÉ" in "cafe\u0301". Other layers that search (the
+  store's index) must fold with the same function to agree with this reference;
 * FROM/TO/CC/BCC/SUBJECT/HEADER look at every occurrence of the field, RFC 2047-decoded; HEADER with an
   empty string matches every message that has the field;
 * BODY looks at the decoded text parts, TEXT at those and at the header (names and decoded values);
@@ -28,6 +31,7 @@ Semantics, with the text that fixes them:
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -113,8 +117,15 @@ class _Evaluation:
         return [value for field_name, value in self.summary.headers if field_name == wanted]
 
 
+def search_fold(text: str) -> str:
+    """The comparison form of a string for SEARCH: casefolded, then NFKD-decomposed (RFC 5051 shape)."""
+    if text.isascii():
+        return text.lower()  # casefold and NFKD are both plain lower-casing on ASCII
+    return unicodedata.normalize("NFKD", text.casefold())
+
+
 def _contains(haystack: str, needle: str) -> bool:
-    return needle.casefold() in haystack.casefold()
+    return search_fold(needle) in search_fold(haystack)
 
 
 def _in_set(number: int, sequence_set: SequenceSet, largest: int, saved: frozenset[int], uid: int) -> bool:

@@ -13,7 +13,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_tz
 
-from .encoded_words import decode_bytes
+from .encoded_words import decode_bytes, decode_header_value
 from .mime import MimePart, iter_parts
 from .params import parse_value
 
@@ -134,8 +134,19 @@ def text_parts(root: MimePart):
 
 
 def message_text(raw: bytes, root: MimePart) -> str:
-    """All text/* leaves, decoded, separated by newlines (the corpus of SEARCH BODY/TEXT)."""
-    return "\n".join(part_text(raw, part) for part in text_parts(root))
+    """The corpus of SEARCH BODY/TEXT: every text/* leaf decoded, and the decoded header lines of every
+    encapsulated message/rfc822 (those lines are body text of the outer message; Dovecot searches them
+    too), in message order, separated by newlines."""
+    pieces: list[str] = []
+    for part in iter_parts(root):
+        if part.message is not None:
+            header = part.message.header
+            pieces.extend(
+                f"{item.name.decode('ascii', 'replace')}: {decode_header_value(item.value)}" for item in header.fields
+            )
+        elif part.type == b"text" and not part.children:
+            pieces.append(part_text(raw, part))
+    return "\n".join(pieces)
 
 
 def _preview_part(part: MimePart) -> MimePart | None:

@@ -182,3 +182,15 @@ def test_summary_is_loaded_lazily_and_only_when_needed():
     assert calls == []
     check(SearchAnd((key("SUBJECT", "grüße"), key("BODY", "café"))), True, lazy)
     assert calls == [1]  # one load serves every key of the evaluation
+
+
+def test_search_fold_is_casefold_then_nfkd():
+    from imapcore.mail.search import search_fold
+
+    assert search_fold("CAFÉ") == "cafe\u0301"
+    assert search_fold("Straße") == "strasse"
+    assert search_fold("ﬁle") == "file"  # NFKD compatibility ligature
+    crème = message(summary=summarize("Subject: Crème brûlée\r\n\r\nx".encode()))
+    check(key("SUBJECT", "re"), True, crème)  # as Dovecot (i;unicode-casemap shape) answers
+    check(key("SUBJECT", "BRULEE"), True, crème)
+    check(key("SUBJECT", "brûlée"), True, crème)
