@@ -192,5 +192,5 @@ def test_search_fold_is_casefold_then_nfkd():
     assert search_fold("ﬁle") == "file"  # NFKD compatibility ligature
     crème = message(summary=summarize("Subject: Crème brûlée\r\n\r\nx".encode()))
     check(key("SUBJECT", "re"), True, crème)  # as Dovecot (i;unicode-casemap shape) answers
-    check(key("SUBJECT", "BRULEE"), True, crème)
+    check(key("SUBJECT", "BRULEE"), False, crème)  # decomposed, not accent-stripped: "u\u0302l" != "ul"
     check(key("SUBJECT", "brûlée"), True, crème)
