@@ -1,0 +1,1 @@
+"""Reproducible benchmarks; run each as ``python -m benchmarks.<name>``. Results are printed, never asserted."""
