@@ -3,8 +3,7 @@
 Autocommit mode (``isolation_level=None``): the store writes ``BEGIN IMMEDIATE``/``COMMIT`` itself, so a
 transaction is exactly the code inside ``Store._transaction`` and never silently widened or split by
 the sqlite3 module. WAL journal: readers do not block the writer nor each other. ``synchronous`` is
-passed in (see ``store.py`` for the choice). ``imap_contains(text, needle)`` is the substring test of
-SEARCH with Unicode case folding, for the cases the indexes cannot answer alone.
+passed in (see ``store.py`` for the choice).
 """
 
 from __future__ import annotations
@@ -13,12 +12,6 @@ import sqlite3
 from pathlib import Path
 
 _SYNCHRONOUS = {"OFF", "NORMAL", "FULL", "EXTRA"}
-
-
-def imap_contains(text: str | None, needle_folded: str) -> int:
-    if text is None:
-        return 0
-    return int(needle_folded in text.casefold())
 
 
 def connect(path: Path | str, synchronous: str = "FULL") -> sqlite3.Connection:
@@ -30,5 +23,4 @@ def connect(path: Path | str, synchronous: str = "FULL") -> sqlite3.Connection:
     conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
     conn.execute("PRAGMA temp_store = MEMORY")
     conn.execute("PRAGMA cache_size = -65536")  # 64 MiB page cache per connection
-    conn.create_function("imap_contains", 2, imap_contains, deterministic=True)
     return conn

@@ -19,6 +19,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from imapcore.mail.search import search_fold
+
 log = logging.getLogger(__name__)
 
 
@@ -40,9 +42,9 @@ class ParsedBlob:
     refs: str | None
     email_id: str
     thread_id: str
-    headers: tuple[tuple[str, str], ...]  # (lower-case name, case-folded decoded value)
-    header_text: str  # full-text column "header": decoded "name: value" lines, case-folded
-    body_text: str  # full-text column "body": the decoded text parts, case-folded
+    headers: tuple[tuple[str, str], ...]  # (lower-case name, search-folded decoded value)
+    header_text: str  # full-text column "header": decoded "name: value" lines, search-folded
+    body_text: str  # full-text column "body": the decoded text parts, search-folded
 
 
 def default_summarize(raw: bytes):
@@ -75,10 +77,10 @@ def prepare_blob(raw: bytes, blob_id: str, summarize: Callable[[bytes], object])
             sent = sent.replace(tzinfo=_dt.timezone.utc)
         sent_date = int(sent.timestamp())
         sent_day = sent.date().toordinal()  # the date as written, in its own zone
-    headers = tuple((name.lower(), value.casefold()) for name, value in summary.headers)
-    # Folded here with the same ``str.casefold`` as the needle (search.py), so the index and a linear
-    # scan agree exactly, whatever SQLite's own folding would do with characters like "ß".
-    header_text = "\n".join(f"{name}: {value}" for name, value in summary.headers).casefold()
+    # Folded here with ``search_fold``, the comparison form of imapcore.mail.search (casefold + NFKD), as
+    # the needle is in search.py, so the index and the linear scan agree exactly.
+    headers = tuple((name.lower(), search_fold(value)) for name, value in summary.headers)
+    header_text = search_fold("\n".join(f"{name}: {value}" for name, value in summary.headers))
     return ParsedBlob(
         blob_id=blob_id,
         size=len(raw),
@@ -98,5 +100,5 @@ def prepare_blob(raw: bytes, blob_id: str, summarize: Callable[[bytes], object])
         thread_id=thread_id,
         headers=headers,
         header_text=header_text,
-        body_text=(summary.text or "").casefold(),
+        body_text=search_fold(summary.text or ""),
     )

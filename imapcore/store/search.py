@@ -7,19 +7,23 @@ per-blob data), so AND/OR/NOT cost nothing extra and SQLite picks the plan:
 * flags, keywords, UID and sequence sets, sizes, dates, MODSEQ, EMAILID/THREADID: columns of ``m``/``b``.
   Sequence numbers are the session's: the caller passes its sorted UID list (``uids``), and ``SEQ n``
   becomes the UID at position n − 1. ``RECENT``/``NEW``/``OLD`` use the session's ``recent_uids``.
-* FROM, TO, CC, BCC, SUBJECT, HEADER: the header index ``blob_headers`` (decoded values, case-folded at
-  delivery; the needle is case-folded the same way, and ``instr`` gives IMAP's substring semantics).
+* FROM, TO, CC, BCC, SUBJECT, HEADER: the header index ``blob_headers`` (decoded values, folded at
+  delivery; the needle is folded the same way, and ``instr`` gives IMAP's substring semantics).
 * BODY and TEXT: the FTS5 table ``blob_text`` with the **trigram** tokenizer. IMAP asks for substring
   matching ("foo" finds "food"); a word tokenizer can only find whole words or prefixes, so its hits
   would have to be re-verified and it would still miss infixes. Trigram phrase queries are exact
   substring matches of the (case-folded) indexed text, so the index alone gives the answer: no candidate
   verification pass over blobs. Trigrams need at least three characters; shorter needles are answered by
-  ``imap_contains`` over the stored text (a scan of one column, still without opening blobs).
+  ``instr`` over the stored text (a scan of one column, still without opening blobs).
   BODY searches the decoded text parts, TEXT the decoded header lines and that text.
 
-Case-insensitivity is Python's ``str.casefold`` everywhere: the indexed text and header values are
-folded at delivery and the needle at search time, so the index agrees with a linear scan that folds the
-same way (SQLite's own trigram folding then has nothing left to change).
+Case-insensitivity is ``imapcore.mail.search.search_fold`` everywhere (casefold + NFKD, the RFC 5051
+shape Dovecot uses): indexed text and header values are folded at delivery, the needle at search time,
+so the answer is the one ``imapcore.mail.search.matches`` gives scanning message by message (the tests
+compare them on a generated corpus). Keywords compare case-insensitively, as there.
+
+Every key the parser produces is answered in SQL, so no per-message fallback to ``matches`` is needed;
+a key this module does not know raises ``UnsupportedSearchKey``.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ import datetime as _dt
 import json
 
 from imapcore.syntax.model import STAR, SearchAnd, SearchKey, SearchNot, SearchOr, SequenceSet
+
+from imapcore.mail.search import search_fold
 
 from .errors import StoreError
 from .flags import SystemFlag
@@ -103,7 +109,8 @@ class _Compiler:
         if name == "NEW":  # RFC 3501: RECENT UNSEEN
             return f"({self._uid_list(self.recent)} AND (m.flags & {int(SystemFlag.SEEN)}) = 0)"
         if name in ("KEYWORD", "UNKEYWORD"):
-            test = f"instr(m.keywords, {self._param(' ' + args[0] + ' ')})"
+            # Keywords are ASCII atoms, so SQLite's ASCII lower() is the right case folding here.
+            test = f"instr(lower(m.keywords), {self._param(' ' + args[0].lower() + ' ')})"
             return f"{test} {'>' if name == 'KEYWORD' else '='} 0"
         if name in _ADDRESS_HEADERS:
             return self._header(_ADDRESS_HEADERS[name], args[0])
@@ -140,24 +147,23 @@ class _Compiler:
     def _header(self, header: str, needle: str) -> str:
         return (
             "EXISTS (SELECT 1 FROM blob_headers h WHERE h.blob = m.blob AND h.name = "
-            f"{self._param(header)} AND instr(h.value_folded, {self._param(needle.casefold())}) > 0)"
+            f"{self._param(header)} AND instr(h.value_folded, {self._param(search_fold(needle))}) > 0)"
         )
 
     def _text(self, needle: str, *, body_only: bool) -> str:
         if needle == "":
             return "1"
-        needle = needle.casefold()
+        needle = search_fold(needle)
         if len(needle) >= 3:
             phrase = '"' + needle.replace('"', '""') + '"'
             query = f"body : {phrase}" if body_only else phrase
             return f"m.blob IN (SELECT rowid FROM blob_text WHERE blob_text MATCH {self._param(query)})"
-        folded = needle.casefold()
         if body_only:
-            return f"m.blob IN (SELECT rowid FROM blob_text WHERE imap_contains(body, {self._param(folded)}))"
-        first, second = self._param(folded), self._param(folded)
+            return f"m.blob IN (SELECT rowid FROM blob_text WHERE instr(body, {self._param(needle)}) > 0)"
+        first, second = self._param(needle), self._param(needle)
         return (
             "m.blob IN (SELECT rowid FROM blob_text WHERE "
-            f"imap_contains(header, {first}) OR imap_contains(body, {second}))"
+            f"instr(header, {first}) > 0 OR instr(body, {second}) > 0)"
         )
 
     def _uid_set(self, uid_set: SequenceSet) -> str:

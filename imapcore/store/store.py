@@ -169,8 +169,11 @@ class Store:
         self._pending_lock = threading.Lock()
         self._pending_appends: list[_AppendRequest] = []
         self._closed = False
-        # Finish what a crash may have interrupted: blobs whose last reference went away just before.
+        # Finish what a crash may have interrupted: blobs whose last reference went away just before, and
+        # temporary files of blob writes that never reached their rename (older than an hour, so a
+        # maintenance process opening the store beside a live server removes nothing in progress).
         self._collect_unreferenced()
+        self.blobs.clean_temporaries()
 
     @classmethod
     def open(cls, data_dir: Path | str, **options) -> Store:
@@ -719,11 +722,13 @@ class Store:
         for item in prepared:
             blob_num = self._ensure_blob(conn, item)
             modseq += 1
+            item_keywords = self._canonical_keywords(conn, info.id, item.keywords)
+            self._add_keywords(conn, info.id, item_keywords)
             rows.append(
                 (info.id, uid, blob_num, len(item.raw), item.internal_date, item.internal_tz, item.internal_day,
-                 now, item.bits, flagcodec.keywords_text(item.keywords), modseq)
+                 now, item.bits, flagcodec.keywords_text(item_keywords), modseq)
             )
-            keywords |= item.keywords
+            keywords |= item_keywords
             uid += 1
         conn.executemany(
             "INSERT INTO messages (mailbox_id, uid, blob, size, internal_date, internal_tz, internal_day, "
@@ -734,7 +739,6 @@ class Store:
             "UPDATE mailboxes SET uid_next = ?, highest_modseq = ? WHERE id = ?", (uid, modseq, info.id)
         )
         self._extend_uid_ranges(conn, info.id, info.uid_next, uid - 1)
-        self._add_keywords(conn, info.id, keywords)
         uids = tuple(row[1] for row in rows)
         tx.changes.append(
             Change(
@@ -807,6 +811,20 @@ class Store:
         if limit_messages is not None and add_messages and used_messages + add_messages > limit_messages:
             raise OverQuota(user, "MESSAGE", limit_messages, used_messages + add_messages)
 
+    def _canonical_keywords(self, conn, mailbox_id: int, keywords: frozenset[str]) -> frozenset[str]:
+        """Keywords compare case-insensitively (as in imapcore.mail.search, Dovecot and Cyrus): a keyword
+        takes the spelling already used in the mailbox, so ``$LABEL`` and ``$label`` are one flag."""
+        if not keywords:
+            return keywords
+        known = {
+            keyword.lower(): keyword
+            for (keyword,) in conn.execute("SELECT keyword FROM mailbox_keywords WHERE mailbox_id = ?", (mailbox_id,))
+        }
+        chosen: dict[str, str] = {}
+        for keyword in sorted(keywords):
+            chosen.setdefault(keyword.lower(), known.get(keyword.lower(), keyword))
+        return frozenset(chosen.values())
+
     def _add_keywords(self, conn, mailbox_id: int, keywords: Iterable[str]) -> None:
         conn.executemany(
             "INSERT OR IGNORE INTO mailbox_keywords (mailbox_id, keyword) VALUES (?, ?)",
@@ -854,8 +872,15 @@ class Store:
         uid = target.uid_next
         modseq = target.highest_modseq
         inserted = []
+        spellings: dict[str, str] = {}
         for _uid, blob, size, internal_date, internal_tz, internal_day, bits, keywords in rows:
             modseq += 1
+            if keywords:
+                if keywords not in spellings:
+                    canonical = self._canonical_keywords(conn, target.id, flagcodec.parse_keywords(keywords))
+                    self._add_keywords(conn, target.id, canonical)
+                    spellings[keywords] = flagcodec.keywords_text(canonical)
+                keywords = spellings[keywords]
             inserted.append(
                 (target.id, uid, blob, size, internal_date, internal_tz, internal_day, now, bits, keywords, modseq)
             )
@@ -867,10 +892,6 @@ class Store:
         )
         conn.execute("UPDATE mailboxes SET uid_next = ?, highest_modseq = ? WHERE id = ?", (uid, modseq, target.id))
         self._extend_uid_ranges(conn, target.id, target.uid_next, uid - 1)
-        all_keywords = set()
-        for row in rows:
-            all_keywords |= flagcodec.parse_keywords(row[7])
-        self._add_keywords(conn, target.id, all_keywords)
         copied = tuple(row[0] for row in rows)
         new_uids = tuple(row[1] for row in inserted)
         tx.changes.append(
@@ -920,6 +941,7 @@ class Store:
             conn = tx.conn
             info = self.mailbox_by_id_in_checked(conn, mailbox_id)
             user = user or self._user_name(conn, info.user_id)
+            keywords = self._canonical_keywords(conn, mailbox_id, keywords)
             wanted = self._resolve_uids(conn, mailbox_id, uids)
             modseq = info.highest_modseq
             changed, unchanged, modified, updates = [], [], [], []

@@ -182,3 +182,34 @@ def test_store_reopens_with_state(tmp_path):
     with Store.open(tmp_path / "d", durable=False) as second:
         assert second.status("bob", "INBOX").messages == 1
         assert second.append("bob", "INBOX", b"Subject: b\r\n\r\ny\r\n").uids == (2,)
+
+
+def test_schema_version_and_refusal_of_newer(tmp_path):
+    import sqlite3
+
+    import pytest as _pytest
+
+    from imapcore.store import Store
+    from imapcore.store.errors import SchemaTooNew
+    from imapcore.store.schema import SCHEMA_VERSION
+
+    with Store.open(tmp_path / "d", durable=False):
+        pass
+    conn = sqlite3.connect(tmp_path / "d" / "meta.sqlite3")
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.commit()
+    conn.close()
+    with _pytest.raises(SchemaTooNew):
+        Store.open(tmp_path / "d", durable=False)
+
+
+def test_keywords_are_case_insensitive_within_a_mailbox(store):
+    box = inbox(store)
+    store.append("alice", "INBOX", b"Subject: k\r\n\r\nx\r\n", ["$Label"])
+    store.append("alice", "INBOX", b"Subject: l\r\n\r\ny\r\n", ["$LABEL"])
+    assert store.keywords(box) == frozenset({"$Label"})
+    rows = store.fetch_rows(box, ALL, ["flags"])
+    assert [r.flags for r in rows] == [frozenset({"$Label"})] * 2
+    removed = store.store_flags(box, ALL, FlagMode.REMOVE, ["$label"])
+    assert [c.flags for c in removed.changed] == [frozenset(), frozenset()]
