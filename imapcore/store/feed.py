@@ -82,6 +82,11 @@ class Subscription(abc.ABC):
     async def receive(self) -> Change:
         """The next change in commit order, or a ``RESYNC`` change after falling behind."""
 
+    def receive_nowait(self) -> Change:
+        """Like ``receive`` but raises ``trio.WouldBlock`` when nothing is waiting (a session collects
+        what arrived at a command boundary without waiting). A feed that cannot tell keeps this default."""
+        raise trio.WouldBlock
+
     @abc.abstractmethod
     async def aclose(self) -> None: ...
 
@@ -143,6 +148,14 @@ class _InProcessSubscription(Subscription):
             return self._resync()
         change = await self._receive.receive()
         if self.behind:  # fell behind while this change waited in the buffer
+            return self._resync()
+        return change
+
+    def receive_nowait(self) -> Change:
+        if self.behind:
+            return self._resync()
+        change = self._receive.receive_nowait()
+        if self.behind:
             return self._resync()
         return change
 

@@ -1,0 +1,259 @@
+"""``SessionContext``: everything a command handler may use, and nothing else.
+
+A handler sees the session through this object: the store (``run_store`` for blocking calls), the
+change feed, the configuration, who is logged in, which extensions the client has enabled, the selected
+mailbox (``selected``, a ``SelectedMailbox``), and a queue of untagged responses. It never sees the
+socket: the few handlers that talk to the client in the middle of a command (IDLE, AUTHENTICATE) do so
+through ``channel``, a ``SessionChannel`` that the server's session implements.
+
+Invariants the session relies on (STYLE.md §10):
+
+* one command at a time per connection: a context is only ever used by the handler of the command in
+  progress, so nothing here is locked;
+* store transactions finish (``run_store`` returns) before anything is awaited on the network; a handler
+  never holds a store lock while the client is slow to read.
+"""
+
+from __future__ import annotations
+
+import abc
+import functools
+import ipaddress
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import trio
+
+from imapcore.protocol import codes
+from imapcore.protocol.responses import ContinuationRequest, Response, Status, StatusResponse
+
+from .selected import SelectedMailbox
+
+if TYPE_CHECKING:
+    from imapcore.auth.authenticator import Authenticator
+    from imapcore.protocol import events
+    from imapcore.server.config import Config
+    from imapcore.store import ChangeFeed, Store
+
+T = TypeVar("T")
+
+#: Extensions a client can turn on with ENABLE (RFC 5161), upper case as stored in ``enabled``.
+ENABLEABLE = ("CONDSTORE", "QRESYNC", "IMAP4REV2", "UTF8=ACCEPT")
+
+
+class ClientGone(Exception):
+    """The client closed the connection while a command was talking to it (IDLE, AUTHENTICATE).
+
+    The dispatcher lets it through (it is not a server bug) and the session ends quietly.
+    """
+
+
+class AfterCompletion:
+    """What the session must do right after writing the tagged completion (set by a handler)."""
+
+    NOTHING = "nothing"
+    START_TLS = "starttls"  # RFC 9051 §6.2.1: the TLS negotiation begins after the OK
+
+
+class SessionChannel(abc.ABC):
+    """The part of the session a handler may drive while its command is in progress."""
+
+    @abc.abstractmethod
+    async def send(self, responses: list[Response]) -> None:
+        """Write these untagged responses now, in one write (IDLE pushes, long FETCH output)."""
+
+    @abc.abstractmethod
+    async def send_continuation(self, request: ContinuationRequest) -> None:
+        """Write a ``+`` continuation; the connection then reads the client's next line (IDLE's DONE,
+        a SASL response) and ``next_line_event`` returns it."""
+
+    @abc.abstractmethod
+    async def next_line_event(self) -> events.Event:
+        """The client's answer to the continuation: ``IdleDone``, ``IdleAborted``,
+        ``AuthenticateResponse`` or ``AuthenticateCancelled`` (their ``output`` already written).
+        Raises ``ClientGone`` when the client hangs up instead."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServerServices:
+    """What every session of one server shares."""
+
+    store: Store
+    feed: ChangeFeed
+    config: Config
+    authenticator: Authenticator
+    store_limiter: trio.CapacityLimiter
+
+
+class SessionContext:
+    """The per-connection state handlers read and change. See the module docstring."""
+
+    __slots__ = (
+        "services",
+        "channel",
+        "remote_address",
+        "tls",
+        "user",
+        "selected",
+        "enabled",
+        "client_id",
+        "after_completion",
+        "_condstore_used",
+        "_untagged",
+    )
+
+    def __init__(
+        self,
+        services: ServerServices,
+        channel: SessionChannel,
+        *,
+        remote_address: tuple[str, int] | None,
+        tls: bool,
+    ) -> None:
+        self.services = services
+        self.channel = channel
+        self.remote_address = remote_address
+        self.tls = tls
+        self.user: str | None = None
+        self.selected: SelectedMailbox | None = None
+        self.enabled: set[str] = set()
+        self.client_id: tuple[tuple[str, str | None], ...] | None = None  # RFC 2971 ID from the client
+        self.after_completion = AfterCompletion.NOTHING
+        self._condstore_used = False
+        self._untagged: list[Response] = []
+
+    # --- shared services ---------------------------------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        return self.services.store
+
+    @property
+    def feed(self) -> ChangeFeed:
+        return self.services.feed
+
+    @property
+    def config(self) -> Config:
+        return self.services.config
+
+    @property
+    def authenticator(self) -> Authenticator:
+        return self.services.authenticator
+
+    async def run_store(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a blocking store call in a worker thread, bounded by the server-wide store limiter.
+
+        The thread cannot be abandoned (``abandon_on_cancel`` is off): a transaction always finishes
+        and publishes its changes, even if this session is being cancelled.
+        """
+        call = functools.partial(fn, *args, **kwargs) if kwargs or args else fn
+        return await trio.to_thread.run_sync(call, limiter=self.services.store_limiter)
+
+    # --- enabled extensions ---------------------------------------------------------------------------
+
+    @property
+    def rev2(self) -> bool:
+        """IMAP4rev2 behaviour (ESEARCH, no \\Recent, UTF-8 names) once ENABLE IMAP4rev2 was accepted."""
+        return "IMAP4REV2" in self.enabled
+
+    @property
+    def utf8(self) -> bool:
+        """Mailbox names and strings in UTF-8 (RFC 9051 §6.3.1, RFC 6855): after IMAP4rev2 or UTF8=ACCEPT."""
+        return "IMAP4REV2" in self.enabled or "UTF8=ACCEPT" in self.enabled
+
+    @property
+    def qresync(self) -> bool:
+        """RFC 7162 §3.2.3: QRESYNC is on only after ENABLE QRESYNC."""
+        return "QRESYNC" in self.enabled
+
+    @property
+    def condstore(self) -> bool:
+        """RFC 7162 §3.1: on after ENABLE CONDSTORE/QRESYNC or the first CONDSTORE-enabling command."""
+        return self._condstore_used or "CONDSTORE" in self.enabled or "QRESYNC" in self.enabled
+
+    def use_condstore(self) -> None:
+        """Called by a CONDSTORE-enabling command (SELECT/EXAMINE (CONDSTORE), FETCH MODSEQ or
+        CHANGEDSINCE, STORE UNCHANGEDSINCE, SEARCH MODSEQ, STATUS HIGHESTMODSEQ).
+
+        RFC 7162 §3.1: when the first enabling command is not SELECT/EXAMINE and a mailbox is selected,
+        the server sends ``* OK [HIGHESTMODSEQ n]`` before that command's tagged response.
+        """
+        if self.condstore:
+            return
+        self._condstore_used = True
+        if self.selected is not None and not self.selected.opening:
+            self.untagged(
+                StatusResponse(Status.OK, "Highest", codes.highestmodseq(self.selected.highest_modseq))
+            )
+
+    def reset_enabled(self) -> None:
+        """RFC 8437 §3: after UNAUTHENTICATE nothing stays enabled."""
+        self.enabled.clear()
+        self._condstore_used = False
+
+    # --- connection facts ---------------------------------------------------------------------------
+
+    @property
+    def loopback(self) -> bool:
+        if self.remote_address is None:
+            return True  # an in-memory stream in tests: no network involved
+        try:
+            return ipaddress.ip_address(self.remote_address[0].split("%")[0]).is_loopback
+        except ValueError:
+            return False
+
+    @property
+    def cleartext_auth_allowed(self) -> bool:
+        """Passwords may be sent over TLS, or in clear only over loopback (the issue's policy;
+        RFC 9051 §6.2.3 and §11.1: LOGINDISABLED on insecure links)."""
+        return self.tls or self.loopback
+
+    def capabilities(self) -> tuple[str, ...]:
+        from .capabilities import capabilities  # capabilities imports the registry, which imports us
+
+        return capabilities(self)
+
+    # --- untagged output ------------------------------------------------------------------------------
+
+    def untagged(self, response: Response) -> None:
+        """Queue an untagged response; the session writes the queue before the tagged completion."""
+        self._untagged.append(response)
+
+    def take_untagged(self) -> list[Response]:
+        queued, self._untagged = self._untagged, []
+        return queued
+
+    async def flush(self) -> None:
+        """Write what is queued now (a long FETCH may flush every few thousand messages)."""
+        if self._untagged:
+            await self.channel.send(self.take_untagged())
+
+    # --- the selected mailbox ---------------------------------------------------------------------------
+
+    @property
+    def saved_result(self) -> tuple[int, ...] | None:
+        """RFC 5182 SEARCHRES ``$``: UIDs saved by the last SEARCH RETURN (SAVE), or None."""
+        return None if self.selected is None else self.selected.saved_result
+
+    @saved_result.setter
+    def saved_result(self, uids: tuple[int, ...] | None) -> None:
+        if self.selected is not None:
+            self.selected.saved_result = None if uids is None else tuple(uids)
+
+    async def select(self, name: str, read_only: bool) -> SelectedMailbox:
+        """Open ``name`` (already decoded from modified UTF-7) as the selected mailbox.
+
+        The previous selection, if any, is dropped first (RFC 9051 §6.3.2: no expunge, no
+        notifications). Store errors (``MailboxNotFound``...) propagate to the dispatcher; the
+        connection then leaves selected state because the SELECT fails.
+        """
+        await self.unselect()
+        assert self.user is not None
+        self.selected = await SelectedMailbox.open(self, name, read_only)
+        return self.selected
+
+    async def unselect(self) -> None:
+        selected, self.selected = self.selected, None
+        if selected is not None:
+            await selected.close()

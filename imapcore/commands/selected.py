@@ -1,0 +1,354 @@
+"""``SelectedMailbox``: one session's view of its selected mailbox, kept in step with the change feed.
+
+Theory of operation
+-------------------
+IMAP sequence numbers belong to a session: message *n* is the n-th UID of what this client has been
+told (RFC 9051 §2.3.1.2). So the view keeps ``uids``, the sorted UIDs the client knows about, and only
+changes it when it tells the client (``* n EXISTS``, ``* n EXPUNGE`` / ``* VANISHED``).
+
+Opening: subscribe to the mailbox's change feed *first*, then read the snapshot from the store
+(``Store.select``). Changes committed between the two arrive on the feed although the snapshot already
+holds them, so every change is applied idempotently: a new UID below the snapshot's UIDNEXT is already
+known, an expunge of an unknown UID is ignored, a flag change whose MODSEQ is not above what this
+session already knows (the snapshot's HIGHESTMODSEQ, or what its own STORE reported) is not repeated.
+
+Changes from other sessions (and other paths: delivery, the CLI) are collected by ``poll`` (at a command
+boundary) or ``wait`` (IDLE) and turned into responses by ``pending_updates(allow_expunge)``:
+
+* new messages: ``* n EXISTS`` (and ``* r RECENT`` for an IMAP4rev1 client); EXISTS never goes down
+  except through EXPUNGE responses;
+* flag changes: ``* n FETCH (UID u FLAGS (...) [MODSEQ (m)])`` (MODSEQ once CONDSTORE is on, RFC 7162
+  §3.1.4; UID always, as QRESYNC requires, RFC 7162 §3.2.4);
+* expunges: deferred while ``allow_expunge`` is false, because RFC 9051 §7.5.1 forbids EXPUNGE while
+  answering FETCH, STORE or SEARCH (the numbers the client sent must keep meaning the same messages);
+  then ``* n EXPUNGE`` (highest first, so no number shifts under a later one) or, with QRESYNC,
+  one ``* VANISHED uid-set`` (RFC 7162 §3.2.10).
+
+This session's own changes are reported by the command that made them (``note_flags`` after a STORE,
+``note_expunged`` after EXPUNGE/MOVE), which also records them so that their echo on the feed is not
+reported a second time. A ``RESYNC`` from the feed (this session fell behind) reloads the UIDs and the
+flag changes since the known HIGHESTMODSEQ from the store and reports the difference.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import trio
+
+from imapcore.protocol import codes
+from imapcore.protocol.errors import BadCommand
+from imapcore.protocol.responses import Atom, DataResponse, FetchResponse, Raw, Response
+from imapcore.store import Change, ChangeKind, FlagChange, MailboxNotFound, MailboxSnapshot
+from imapcore.syntax.model import STAR, SequenceSet
+
+if TYPE_CHECKING:
+    from imapcore.store import Subscription
+
+    from .context import SessionContext
+
+#: RFC 9051 §2.3.2: the system flags, in the order they are usually listed.
+SYSTEM_FLAGS = ("\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft")
+
+
+def flag_atoms(flags: Iterable[str]) -> tuple[Atom, ...]:
+    """Flags in a stable order (system flags first, then keywords sorted) as response atoms."""
+    flags = set(flags)
+    ordered = [flag for flag in SYSTEM_FLAGS if flag in flags]
+    ordered += sorted(flag for flag in flags if flag not in SYSTEM_FLAGS)
+    return tuple(Atom(flag) for flag in ordered)
+
+
+class SelectedMailbox:
+    """The selected mailbox of one session (see the module docstring)."""
+
+    def __init__(
+        self,
+        ctx: SessionContext,
+        snapshot: MailboxSnapshot,
+        subscription: Subscription,
+        read_only: bool,
+    ) -> None:
+        status = snapshot.status
+        self._ctx = ctx
+        self._subscription = subscription
+        self.snapshot = snapshot
+        self.mailbox_id = status.id
+        self.name = status.name
+        self.read_only = read_only
+        self.uid_validity = status.uid_validity
+        self.uid_next = status.uid_next
+        self.highest_modseq = status.highest_modseq
+        self.uids: list[int] = list(snapshot.uids)
+        #: rev1 \Recent (RFC 3501 §2.3.2) UIDs of this session; the SELECT handler fills it.
+        self.recent: set[int] = set()
+        #: RFC 5182 SEARCHRES: the UIDs saved by SEARCH RETURN (SAVE); reset by a new SELECT.
+        self.saved_result: tuple[int, ...] | None = None
+        #: True while the SELECT/EXAMINE that opened this view is still running.
+        self.opening = True
+        #: True once the mailbox was deleted (or renamed away) by another session.
+        self.deleted = False
+        self._told_exists = len(self.uids)
+        self._told_recent = 0
+        # A new UID at or below this is already in ``uids`` (or was expunged before we looked).
+        self._max_known = status.uid_next - 1
+        # Flag changes with a MODSEQ at or below this are already known to the client.
+        self._baseline_modseq = status.highest_modseq
+        self._own_flags: dict[int, int] = {}  # uid -> MODSEQ this session's STORE already reported
+        self._expunge_pending: set[int] = set()  # expunged elsewhere, not yet told (RFC 9051 §7.5.1)
+        self._flag_updates: dict[int, tuple[frozenset[str], int]] = {}
+        self._changes: list[Change] = []
+
+    # --- opening and closing ------------------------------------------------------------------------
+
+    @classmethod
+    async def open(cls, ctx: SessionContext, name: str, read_only: bool) -> SelectedMailbox:
+        store = ctx.store
+        info = await ctx.run_store(store.mailbox, ctx.user, name)
+        subscription = ctx.feed.subscribe(ctx.user, info.id)  # before reading: see the module docstring
+        try:
+            snapshot = await ctx.run_store(store.select, ctx.user, name)
+            if snapshot.status.id != info.id:  # renamed and replaced between the two reads
+                raise MailboxNotFound(name)
+        except BaseException:
+            with trio.CancelScope(shield=True):
+                await subscription.aclose()
+            raise
+        return cls(ctx, snapshot, subscription, read_only)
+
+    async def close(self) -> None:
+        with trio.CancelScope(shield=True):
+            await self._subscription.aclose()
+
+    # --- numbers ----------------------------------------------------------------------------------------
+
+    @property
+    def exists(self) -> int:
+        return len(self.uids)
+
+    def seq_of(self, uid: int) -> int | None:
+        """The sequence number of ``uid`` in this session's view, or None if the client does not know it."""
+        index = bisect.bisect_left(self.uids, uid)
+        if index < len(self.uids) and self.uids[index] == uid:
+            return index + 1
+        return None
+
+    def resolve(self, sequence_set: SequenceSet, uid: bool) -> list[int]:
+        """The UIDs (ascending, no duplicates) that ``sequence_set`` names in this session's view.
+
+        RFC 9051 §9: ``*`` is the largest number in use and ``n:m`` equals ``m:n``. For a UID set, UIDs
+        that do not exist are silently left out (RFC 9051 §6.4.8) and ``n:*`` with n above every UID
+        still names the largest one. For message sequence numbers, a number above EXISTS is a client
+        error, answered ``BAD`` as Dovecot does ("Invalid messageset"); ``*`` in an empty mailbox names
+        nothing. ``$`` is the saved search result (RFC 5182 §2.1), minus what has been expunged.
+        """
+        uids = self.uids
+        if sequence_set.saved:
+            saved = self.saved_result or ()
+            return sorted(u for u in set(saved) if self.seq_of(u) is not None)
+        if not uids:
+            if not uid and any(STAR not in pair for pair in sequence_set.ranges):
+                raise BadCommand("Invalid messageset: the mailbox is empty")
+            return []
+        if uid:
+            ranges = sorted(sequence_set.iter_ranges(uids[-1]))
+            result: list[int] = []
+            for low, high in _merge(ranges):
+                start = bisect.bisect_left(uids, low)
+                end = bisect.bisect_right(uids, high)
+                result.extend(uids[start:end])
+            return result
+        count = len(uids)
+        ranges = sorted(sequence_set.iter_ranges(count))
+        if ranges and ranges[-1][1] > count:
+            raise BadCommand(f"Invalid messageset: only {count} messages exist")
+        result = []
+        for low, high in _merge(ranges):
+            result.extend(uids[low - 1:high])
+        return result
+
+    # --- this session's own changes -------------------------------------------------------------------
+
+    def note_flags(self, changes: Iterable[FlagChange]) -> None:
+        """This session's STORE reported these flag changes itself: do not repeat them from the feed."""
+        for change in changes:
+            if change.modseq > self._own_flags.get(change.uid, 0):
+                self._own_flags[change.uid] = change.modseq
+            self._flag_updates.pop(change.uid, None)
+            if change.modseq > self.highest_modseq:
+                self.highest_modseq = change.modseq
+
+    def note_expunged(self, uids: Iterable[int], highest_modseq: int | None = None) -> list[Response]:
+        """This session expunged ``uids`` (EXPUNGE, UID EXPUNGE, MOVE, CLOSE): remove them from the view
+        and return the ``* n EXPUNGE`` responses (or one ``* VANISHED``) for the handler to queue."""
+        if highest_modseq is not None and highest_modseq > self.highest_modseq:
+            self.highest_modseq = highest_modseq
+        return self._remove(set(uids))
+
+    # --- changes from elsewhere --------------------------------------------------------------------------
+
+    async def poll(self) -> None:
+        """Collect the changes already waiting on the feed (a command boundary). Never blocks for long:
+        only a RESYNC makes it read the store."""
+        while True:
+            try:
+                change = self._subscription.receive_nowait()
+            except trio.WouldBlock:
+                return
+            await self._collect(change)
+
+    async def wait(self) -> None:
+        """Wait for at least one change, then collect what else is waiting (IDLE)."""
+        await self._collect(await self._subscription.receive())
+        await self.poll()
+
+    async def _collect(self, change: Change) -> None:
+        if change.kind is ChangeKind.RESYNC:
+            await self._resync()
+        else:
+            self._changes.append(change)
+
+    async def _resync(self) -> None:
+        ctx = self._ctx
+        store = ctx.store
+        try:
+            status = await ctx.run_store(store.status_by_id, self.mailbox_id)
+            current = await ctx.run_store(store.uids, self.mailbox_id)
+            changed = await ctx.run_store(store.changed_since, self.mailbox_id, self._baseline_modseq)
+        except MailboxNotFound:
+            self.deleted = True
+            return
+        present = set(current)
+        gone = tuple(uid for uid in self.uids if uid not in present)
+        user, mailbox_id = ctx.user or "", self.mailbox_id
+        self._changes.append(Change(0, ChangeKind.EXPUNGED, user, mailbox_id, uids=gone))
+        self._changes.append(
+            Change(
+                0, ChangeKind.MESSAGES_ADDED, user, mailbox_id,
+                uids=tuple(uid for uid in current if uid > self._max_known),
+                uid_next=status.uid_next, highest_modseq=status.highest_modseq,
+            )
+        )
+        flagged = [row for row in changed if row.uid <= self._max_known]
+        self._changes.append(
+            Change(
+                0, ChangeKind.FLAGS_CHANGED, user, mailbox_id,
+                uids=tuple(row.uid for row in flagged), flags=tuple(row.flags for row in flagged),
+                modseqs=tuple(row.modseq for row in flagged), highest_modseq=status.highest_modseq,
+            )
+        )
+
+    def _apply(self) -> bool:
+        """Fold the collected changes into the view's pending state; True if EXISTS grew."""
+        grew = False
+        changes, self._changes = self._changes, []
+        for change in changes:
+            kind = change.kind
+            if kind is ChangeKind.MESSAGES_ADDED:
+                for uid in change.uids:
+                    if uid > self._max_known:
+                        self.uids.append(uid)
+                        self._max_known = uid
+                        grew = True
+                        if not self._ctx.rev2:
+                            self.recent.add(uid)
+                if change.uid_next > self.uid_next:
+                    self.uid_next = change.uid_next
+            elif kind is ChangeKind.EXPUNGED:
+                for uid in change.uids:
+                    if self.seq_of(uid) is not None:
+                        self._expunge_pending.add(uid)
+                        self._flag_updates.pop(uid, None)
+            elif kind is ChangeKind.FLAGS_CHANGED:
+                for uid, flags, modseq in zip(change.uids, change.flags, change.modseqs):
+                    if modseq <= self._baseline_modseq or uid in self._expunge_pending:
+                        continue
+                    own = self._own_flags.get(uid)
+                    if own is not None and modseq <= own:
+                        if modseq == own:
+                            del self._own_flags[uid]  # the echo arrived: nothing more to suppress
+                        continue
+                    if self.seq_of(uid) is not None:
+                        self._flag_updates[uid] = (flags, modseq)
+            elif kind is ChangeKind.MAILBOX_RENAMED and change.mailbox_id == self.mailbox_id:
+                self.name = change.mailbox_name or self.name
+            elif kind is ChangeKind.MAILBOX_DELETED and change.mailbox_id == self.mailbox_id:
+                self.deleted = True
+            if change.highest_modseq > self.highest_modseq and change.mailbox_id == self.mailbox_id:
+                self.highest_modseq = change.highest_modseq
+        return grew
+
+    def pending_updates(self, allow_expunge: bool) -> list[Response]:
+        """Untagged responses for what changed elsewhere since the client was last told.
+
+        ``allow_expunge`` is false at the end of FETCH, STORE and SEARCH (RFC 9051 §7.5.1): expunges
+        then wait for a later command boundary, and sequence numbers stay what the client believes.
+        """
+        self._apply()
+        out: list[Response] = []
+        if allow_expunge and self._expunge_pending:
+            doomed, self._expunge_pending = self._expunge_pending, set()
+            out.extend(self._remove(doomed))
+        if len(self.uids) != self._told_exists:
+            self._told_exists = len(self.uids)
+            out.append(DataResponse((self._told_exists, Atom("EXISTS"))))
+            if not self._ctx.rev2 and len(self.recent) != self._told_recent:
+                self._told_recent = len(self.recent)
+                out.append(DataResponse((self._told_recent, Atom("RECENT"))))
+        if self._flag_updates:
+            updates, self._flag_updates = self._flag_updates, {}
+            condstore = self._ctx.condstore
+            for uid in sorted(updates):
+                seq = self.seq_of(uid)
+                if seq is None:
+                    continue
+                flags, modseq = updates[uid]
+                out.append(self.flags_response(seq, uid, flags, modseq if condstore else None))
+        return out
+
+    def flags_response(self, seq: int, uid: int, flags: Iterable[str], modseq: int | None) -> FetchResponse:
+        """``* seq FETCH (UID u FLAGS (...) [MODSEQ (m)])``, with ``\\Recent`` for an IMAP4rev1 client."""
+        flags = set(flags)
+        if uid in self.recent and not self._ctx.rev2:
+            flags.add("\\Recent")
+        items: tuple = (("UID", uid), ("FLAGS", flag_atoms(flags)))
+        if modseq is not None:
+            items += (("MODSEQ", (modseq,)),)
+        return FetchResponse(seq, items)
+
+    # --- helpers -------------------------------------------------------------------------------------------
+
+    def _remove(self, doomed: set[int]) -> list[Response]:
+        """Drop ``doomed`` UIDs from the view and say so (EXPUNGE highest first, or VANISHED)."""
+        positions = [index for index, uid in enumerate(self.uids) if uid in doomed] if doomed else []
+        if not positions:
+            return []
+        removed = [self.uids[index] for index in positions]
+        keep = set(positions)
+        self.uids = [uid for index, uid in enumerate(self.uids) if index not in keep]
+        self._told_exists -= len(positions)
+        for uid in removed:
+            self.recent.discard(uid)
+            self._flag_updates.pop(uid, None)
+            self._own_flags.pop(uid, None)
+            self._expunge_pending.discard(uid)
+        if len(self.recent) != self._told_recent:
+            self._told_recent = len(self.recent)  # EXPUNGE implicitly lowers RECENT (RFC 3501 §7.4.1)
+        if self._ctx.qresync:
+            # RFC 7162 §3.2.10: with QRESYNC enabled, VANISHED replaces EXPUNGE.
+            return [DataResponse((Atom("VANISHED"), Raw(codes.uid_set(removed).encode("ascii"))))]
+        return [DataResponse((index + 1, Atom("EXPUNGE"))) for index in reversed(positions)]
+
+
+def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted ``(low, high)`` ranges merged where they overlap or touch."""
+    merged: list[tuple[int, int]] = []
+    for low, high in ranges:
+        if merged and low <= merged[-1][1] + 1:
+            if high > merged[-1][1]:
+                merged[-1] = (merged[-1][0], high)
+        else:
+            merged.append((low, high))
+    return merged
