@@ -19,6 +19,7 @@ Scanning follows RFC 2046 §5.1.1 the way Dovecot applies it to real mail:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .headers import HeaderBlock, header_end
@@ -50,6 +51,7 @@ class MimePart:
     subtype_text: bytes
     children: tuple[MimePart, ...] = ()
     message: MimePart | None = None
+    header_cut: bool = False  # the header ran into a delimiter line without its blank line
 
     @property
     def is_multipart(self) -> bool:
@@ -71,7 +73,8 @@ class MimePart:
 
 
 def parse_message(raw: bytes) -> MimePart:
-    return _parse_entity(raw, 0, len(raw), b"text", b"plain", 0, [MAX_PARTS])
+    part, _ = _parse_entity(raw, 0, len(raw), b"text", b"plain", 0, [MAX_PARTS], ())
+    return part
 
 
 def _content_type(header: HeaderBlock, default_type: bytes, default_subtype: bytes):
@@ -90,67 +93,141 @@ def _content_type(header: HeaderBlock, default_type: bytes, default_subtype: byt
     return default_type, default_subtype, (), False, default_type, default_subtype
 
 
+class _Hit:
+    """A delimiter line: where it starts, which boundary of the stack it matched, where the next line is."""
+
+    __slots__ = ("line", "level", "close", "next_line")
+
+    def __init__(self, line: int, level: int, close: bool, next_line: int) -> None:
+        self.line = line
+        self.level = level
+        self.close = close
+        self.next_line = next_line
+
+
+def _delimiter_pattern(stack: tuple[bytes, ...]) -> re.Pattern[bytes]:
+    pattern = _PATTERNS.get(stack)
+    if pattern is None:
+        # One group per boundary, innermost first: alternation order is the priority order.
+        groups = b"|".join(b"(" + re.escape(boundary) + b")" for boundary in reversed(stack))
+        pattern = re.compile(rb"^--(?:" + groups + rb")", re.M)
+        if len(_PATTERNS) > 256:
+            _PATTERNS.clear()
+        _PATTERNS[stack] = pattern
+    return pattern
+
+
+_PATTERNS: dict[tuple[bytes, ...], re.Pattern[bytes]] = {}
+
+
+def _next_delimiter(raw: bytes, position: int, limit: int, stack: tuple[bytes, ...]) -> _Hit | None:
+    """The first line at or after ``position`` (a line start) that starts with ``--`` and a boundary of
+    ``stack``. The innermost boundary is tried first, so an inner boundary that extends an outer one
+    ("b2" inside "b") is still the inner one's, as in Dovecot."""
+    if not stack:
+        return None
+    match = _delimiter_pattern(stack).search(raw, position, limit)
+    if match is None:
+        return None
+    level = len(stack) - match.lastindex
+    after = match.end()
+    close = after + 2 <= limit and raw.startswith(b"--", after)
+    newline = raw.find(b"\n", after, limit)
+    return _Hit(match.start(), level, close, limit if newline < 0 else newline + 1)
+
+
+def _content_end(raw: bytes, body_start: int, stop: int, at_delimiter: bool) -> int:
+    """Where an entity's content ends when the next delimiter line starts at ``stop``: the line break
+    before a delimiter belongs to the delimiter (RFC 2046 §5.1.1), unless nothing is left of the body."""
+    if not at_delimiter:
+        return stop
+    end = stop
+    if end > body_start and raw[end - 1] == 0x0A:
+        end -= 1
+        if end > body_start and raw[end - 1] == 0x0D:
+            end -= 1
+    return end
+
+
 def _parse_entity(
-    raw: bytes, start: int, end: int, default_type: bytes, default_subtype: bytes, depth: int, budget: list[int]
-) -> MimePart:
-    """Parse the entity at ``raw[start:end]``; ``budget`` is the one-element count of parts left."""
-    body_start = header_end(raw, start, end)
+    raw: bytes,
+    start: int,
+    limit: int,
+    default_type: bytes,
+    default_subtype: bytes,
+    depth: int,
+    budget: list[int],
+    stack: tuple[bytes, ...],
+) -> tuple[MimePart, int]:
+    """Parse the entity starting at ``start``. It ends at the first delimiter line of an enclosing
+    multipart (``stack``, outermost first) or at ``limit``. Returns the part and where it stopped (the
+    start of that delimiter line, or ``limit``). ``budget`` is the one-element count of parts left."""
+    hit = _next_delimiter(raw, start, limit, stack)
+    header_limit = hit.line if hit is not None else limit
+    body_start = header_end(raw, start, header_limit)
     header = HeaderBlock.parse(raw[start:body_start])
     kind, sub, params, explicit, kind_text, sub_text = _content_type(header, default_type, default_subtype)
+
+    def leaf(stop: int, at_delimiter: bool) -> tuple[MimePart, int]:
+        end = _content_end(raw, body_start, stop, at_delimiter)
+        return MimePart(start, body_start, end, header, kind, sub, params, explicit, kind_text, sub_text), stop
+
+    if body_start >= header_limit and hit is not None and not raw[start:body_start].endswith(b"\n\n") and not raw[
+        start:body_start
+    ].endswith(b"\n\r\n"):
+        # A header cut short by a delimiter owns its last line break in sizes (Dovecot's reading); the
+        # sections module leaves that line break out of HEADER and MIME, as Dovecot does too.
+        part = MimePart(start, body_start, header_limit, header, kind, sub, params, explicit, kind_text, sub_text,
+                        header_cut=True)
+        return part, hit.line
     if depth >= MAX_DEPTH:
-        return MimePart(start, body_start, end, header, kind, sub, params, explicit, kind_text, sub_text)
+        return leaf(header_limit, hit is not None)
+
     if kind == b"multipart":
-        boundary = None
-        for key, value in params:
-            if key.lower() == b"boundary":
-                boundary = value
-                break
-        children: tuple[MimePart, ...] = ()
-        if boundary:
-            child_type, child_sub = (b"message", b"rfc822") if sub == b"digest" else (b"text", b"plain")
-            children = tuple(
-                _parse_entity(raw, part_start, part_end, child_type, child_sub, depth + 1, budget)
-                for part_start, part_end in _split_multipart(raw, body_start, end, boundary, budget)
-            )
-        return MimePart(start, body_start, end, header, kind, sub, params, explicit, kind_text, sub_text, children)
-    if kind == b"message" and sub == b"rfc822":
-        inner = _parse_entity(raw, body_start, end, b"text", b"plain", depth + 1, budget)
-        return MimePart(start, body_start, end, header, kind, sub, params, explicit, kind_text, sub_text, (), inner)
-    return MimePart(start, body_start, end, header, kind, sub, params, explicit, kind_text, sub_text)
-
-
-def _split_multipart(raw: bytes, start: int, end: int, boundary: bytes, budget: list[int]) -> list[tuple[int, int]]:
-    """``(start, end)`` of each body part between delimiter lines ``--boundary`` (RFC 2046 §5.1.1)."""
-    delimiter = b"--" + boundary
-    ranges: list[tuple[int, int]] = []
-    part_start: int | None = None
-    position = start
-    while position < end and budget[0] > 0:
-        found = raw.find(delimiter, position, end)
-        if found < 0:
-            break
-        if found != start and raw[found - 1] != 0x0A:  # not at a line start: body text
-            position = found + 1
-            continue
-        line_end = raw.find(b"\n", found, end)
-        next_line = end if line_end < 0 else line_end + 1
-        is_close = raw.startswith(b"--", found + len(delimiter)) and found + len(delimiter) + 2 <= end
-        if part_start is not None:
-            # The CRLF (or bare LF) before the delimiter belongs to the delimiter.
-            part_end = found
-            if part_end > part_start and raw[part_end - 1] == 0x0A:
-                part_end -= 1
-                if part_end > part_start and raw[part_end - 1] == 0x0D:
-                    part_end -= 1
-            ranges.append((part_start, part_end))
+        boundary = next((value for key, value in params if key.lower() == b"boundary"), None)
+        if not boundary:
+            return _multipart(raw, start, body_start, header, (kind, sub, params, explicit, kind_text, sub_text),
+                              (), header_limit, hit is not None)
+        inner_stack = stack + (boundary,)
+        level = len(inner_stack) - 1
+        child_type, child_sub = (b"message", b"rfc822") if sub == b"digest" else (b"text", b"plain")
+        children: list[MimePart] = []
+        found = _next_delimiter(raw, body_start, limit, inner_stack)  # end of the preamble
+        while found is not None and found.level == level and not found.close and budget[0] > 0:
             budget[0] -= 1
-        if is_close:
-            return ranges
-        part_start = next_line
-        position = next_line
-    if part_start is not None:
-        ranges.append((part_start, max(part_start, end)))
-    return ranges
+            child, child_stop = _parse_entity(raw, found.next_line, limit, child_type, child_sub, depth + 1, budget,
+                                              inner_stack)
+            children.append(child)
+            found = _next_delimiter(raw, child_stop, limit, inner_stack) if child_stop < limit else None
+        epilogue_start = None
+        if found is not None and found.level == level and found.close:
+            # The epilogue runs to the next delimiter of an enclosing multipart.
+            epilogue_start = found.next_line
+            found = _next_delimiter(raw, found.next_line, limit, stack)
+        elif found is not None and found.level == level:
+            found = None  # part budget spent: the rest belongs to the last part / the multipart
+        stop = found.line if found is not None else limit
+        part, stop = _multipart(raw, start, body_start, header, (kind, sub, params, explicit, kind_text, sub_text),
+                                tuple(children), stop, found is not None)
+        if epilogue_start is not None and part.end < epilogue_start <= stop:
+            # An empty epilogue: the close delimiter line keeps its own line break (as in Dovecot).
+            part = MimePart(part.start, part.body_start, epilogue_start, part.header, part.type, part.subtype,
+                            part.params, part.explicit_type, part.type_text, part.subtype_text, part.children)
+        return part, stop
+
+    if kind == b"message" and sub == b"rfc822":
+        inner, stop = _parse_entity(raw, body_start, limit, b"text", b"plain", depth + 1, budget, stack)
+        end = inner.end
+        part = MimePart(start, body_start, end, header, kind, sub, params, explicit, kind_text, sub_text, (), inner)
+        return part, stop
+    return leaf(header_limit, hit is not None)
+
+
+def _multipart(raw, start, body_start, header, content_type, children, stop, at_delimiter):
+    kind, sub, params, explicit, kind_text, sub_text = content_type
+    end = _content_end(raw, body_start, stop, at_delimiter)
+    part = MimePart(start, body_start, end, header, kind, sub, params, explicit, kind_text, sub_text, children)
+    return part, stop
 
 
 def iter_parts(part: MimePart):

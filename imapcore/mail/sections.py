@@ -42,7 +42,14 @@ def find_part(root: MimePart, path: tuple[int, ...]) -> MimePart | None:
 
 
 def _header_bytes(raw: bytes, entity: MimePart) -> bytes:
-    return raw[entity.start : entity.body_start]
+    header = raw[entity.start : entity.body_start]
+    if entity.header_cut:
+        # A header that ran into a delimiter line: its last line break is the delimiter's (Dovecot).
+        if header.endswith(b"\r\n"):
+            return header[:-2]
+        if header.endswith(b"\n"):
+            return header[:-1]
+    return header
 
 
 def _select_fields(raw: bytes, entity: MimePart, names: tuple[str, ...], keep: bool) -> bytes:
@@ -51,6 +58,8 @@ def _select_fields(raw: bytes, entity: MimePart, names: tuple[str, ...], keep: b
     # Each field keeps its own line end; one lacking it (a header cut short) gets CRLF so the fields
     # stay separate, and the blank line that ends a header follows (RFC 9051 §6.4.5 example).
     out = b"".join(item if item.endswith(b"\n") else item + b"\r\n" for item in chosen)
+    if entity.header_cut:
+        return out  # no blank line ended this header, and Dovecot adds none
     if keep:
         return out + b"\r\n"
     # HEADER.FIELDS.NOT ends with the header's own blank line (CRLF or bare LF); a header cut short has

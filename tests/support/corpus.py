@@ -377,5 +377,10 @@ def _extra_shapes() -> list[tuple[str, bytes]]:
         ("subject-inner-whitespace", crlf(_head("ws") + "Subject: two  spaces\tand a tab\n  then fold\n\nbody\n")),
         ("empty-content-type", crlf(_head("emptyct") + "Subject: x\nContent-Type: \n\nbody\n")),
         ("single-language", crlf(_head("lang") + "Subject: x\nContent-Type: text/plain; charset=utf-8\nContent-Language: en\nContent-Disposition: inline; filename=a.txt\n\nbody\n")),
+        ("rfc822-base64", crlf(_head("r64") + "Subject: x\nContent-Type: multipart/mixed; boundary=q\n\n--q\nContent-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\n" + _b64(b"Subject: inner\r\n\r\nhello\r\n") + "\n--q--\n")),
+        ("boundary-prefix", crlf(_head("prefix") + "Subject: x\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: multipart/alternative; boundary=b2\n\n--b2\nContent-Type: text/plain\n\none\n--b2\nContent-Type: text/html\n\n<p>two</p>\n--b2--\n--b\nContent-Type: text/plain\n\nthree\n--b--\n")),
+        ("boundary-prefix-reverse", crlf(_head("prefix2") + "Subject: x\nContent-Type: multipart/mixed; boundary=b2\n\n--b2\nContent-Type: multipart/alternative; boundary=b\n\n--b\nContent-Type: text/plain\n\none\n--b\nContent-Type: text/html\n\n<p>two</p>\n--b--\n--b2\nContent-Type: text/plain\n\nthree\n--b2--\n")),
+        ("same-boundary-nested", crlf(_head("same") + "Subject: x\nContent-Type: multipart/mixed; boundary=s\n\n--s\nContent-Type: multipart/alternative; boundary=s\n\n--s\nContent-Type: text/plain\n\none\n--s--\n--s\nContent-Type: text/plain\n\ntwo\n--s--\n")),
+        ("multipart-base64-cte", crlf(_head("mp64") + "Subject: x\nContent-Type: multipart/mixed; boundary=m\nContent-Transfer-Encoding: base64\n\n--m\nContent-Type: text/plain\n\none\n--m--\n")),
         ("empty-date-and-sender", crlf(_head("empties").replace("Date: Mon, 04 Mar 2024 17:21:00 +0200\n", "Date:\n") + "Sender:\nSubject: x\n\nbody\n")),
     ]
