@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from . import commands as c
 from .parser import CommandSyntaxError, parse_command
-from .tokens import COMMAND, ERROR, LINE, NEED_LITERAL, NEED_MORE, Limits
+from .tokens import COMMAND, ERROR, LINE, NEED_MORE, Limits
 
 
 @dataclass(frozen=True, slots=True)

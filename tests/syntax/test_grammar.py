@@ -4,7 +4,7 @@ the bridge lexer."""
 import re
 from pathlib import Path
 
-from imapcore.syntax import grammar, parser
+from imapcore.syntax import build, grammar, parser
 
 REPO_GRAMMAR = Path(__file__).resolve().parents[2] / "grammar" / "imap.lark"
 
@@ -31,7 +31,7 @@ def test_every_rule_has_a_builder_callback():
         name = rule.alias or rule.origin.name
         if name.startswith("__") or rule.options.expand1:
             continue
-        if not hasattr(parser._Builder, name):
+        if not hasattr(build.Builder, name):
             missing.add(name)
     assert missing == set()
 
