@@ -67,8 +67,12 @@ def run(args) -> int:
     data = sys.stdin.buffer.read()
     limits = Limits(max_line_bytes=args.max_line_bytes, max_literal_bytes=args.max_literal_bytes)
     out = sys.stdout
-    for item in iter_stream(data, limits=limits):
-        out.write(json.dumps(describe(item), ensure_ascii=False) + "\n")
+    try:
+        for item in iter_stream(data, limits=limits):
+            out.write(json.dumps(describe(item), ensure_ascii=False) + "\n")
+        out.flush()
+    except BrokenPipeError:  # `imapcore parse < x | head`: the reader is gone, which is fine
+        sys.stdout = None
     return 0
 
 
