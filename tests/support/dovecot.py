@@ -62,9 +62,11 @@ class DovecotServer:
 
     host = "127.0.0.1"
 
-    def __init__(self, users: dict[str, str], extra_config: str = "") -> None:
+    def __init__(self, users: dict[str, str], extra_config: str = "", namespace_config: str = "") -> None:
         self.users = dict(users)
         self.extra_config = extra_config
+        # Lines placed inside ``namespace inbox { ... }`` (for example ``mailbox Sent { ... }`` blocks).
+        self.namespace_config = namespace_config
         self.port = 0
         self.directory: Path | None = None
         self._process: subprocess.Popen | None = None
@@ -118,6 +120,7 @@ mail_gid = {gid}
 namespace inbox {{
   inbox = yes
   separator = /
+{self.namespace_config}
 }}
 passdb {{
   driver = passwd-file
@@ -224,6 +227,14 @@ service stats {{
 
     def __exit__(self, *exc_info) -> None:
         self.stop()
+
+
+#: ``namespace_config`` giving Dovecot the special-use mailboxes imapcore creates for every new user
+#: (``imapcore.store.DEFAULT_MAILBOXES``), auto-created and subscribed, so LIST answers are comparable.
+SPECIAL_USE_MAILBOXES = "".join(
+    f"  mailbox {name} {{\n    special_use = \\{name}\n    auto = subscribe\n  }}\n"
+    for name in ("Sent", "Drafts", "Trash", "Junk", "Archive")
+)
 
 
 # -- reading Dovecot's answers -------------------------------------------------------------------------
