@@ -12,7 +12,7 @@ colon inside the header is a field of its own (named by the whole line, empty va
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # The blank line that ends the header (RFC 5322 §2.1): a line that is empty or only "\r".
 _BLANK_LINE = re.compile(rb"\n\r?\n")
@@ -68,7 +68,7 @@ def header_end(raw: bytes, start: int = 0, end: int | None = None) -> int:
 
 
 def split_fields(block: bytes) -> list[Field]:
-    """The fields of a header block, in order. Lines that are not fields are dropped."""
+    """The fields of a header block, in order (a line that is not a field becomes a nameless one)."""
     fields: list[Field] = []
     if not block:
         return fields
@@ -102,27 +102,36 @@ def split_fields(block: bytes) -> list[Field]:
 
 @dataclass(frozen=True, slots=True)
 class HeaderBlock:
-    """The fields of one entity's header, with first-occurrence look-up by lower-case name."""
+    """The fields of one entity's header, with look-up by lower-case name (first, last or all)."""
 
     fields: tuple[Field, ...]
+    # lower-case name -> positions in ``fields``; built once, since ENVELOPE and BODYSTRUCTURE ask for
+    # a dozen names per entity.
+    index: dict[bytes, list[int]] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @classmethod
     def parse(cls, block: bytes) -> HeaderBlock:
-        return cls(tuple(split_fields(block)))
+        fields = tuple(split_fields(block))
+        index: dict[bytes, list[int]] = {}
+        for position, item in enumerate(fields):
+            index.setdefault(item.name.lower(), []).append(position)
+        return cls(fields, index)
+
+    def _positions(self, name: bytes) -> list[int]:
+        if not self.index and self.fields:
+            for position, item in enumerate(self.fields):
+                self.index.setdefault(item.name.lower(), []).append(position)
+        return self.index.get(name, [])
 
     def get(self, name: bytes) -> bytes | None:
         """Unfolded value of the first field named ``name`` (lower case), or None."""
-        for item in self.fields:
-            if item.name.lower() == name:
-                return item.value
-        return None
+        positions = self._positions(name)
+        return self.fields[positions[0]].value if positions else None
 
     def get_last(self, name: bytes) -> bytes | None:
         """Unfolded value of the last field named ``name``: Dovecot's ENVELOPE takes the last one."""
-        for item in reversed(self.fields):
-            if item.name.lower() == name:
-                return item.value
-        return None
+        positions = self._positions(name)
+        return self.fields[positions[-1]].value if positions else None
 
     def get_all(self, name: bytes) -> list[bytes]:
-        return [item.value for item in self.fields if item.name.lower() == name]
+        return [self.fields[position].value for position in self._positions(name)]
