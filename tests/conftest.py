@@ -9,3 +9,5 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The repository root goes LAST, so `fuzz` and `benchmarks` import while `imapcore` stays the installed one.
+sys.path.append(str(Path(__file__).resolve().parent.parent))

@@ -40,6 +40,9 @@ PY=${PYTHON:-python3}
 .venv/bin/pip install -q 'atheris>=2.3' || echo "atheris not installable here; fuzzing with hypothesis only"
 
 .venv/bin/imapcore --version
+# Subprocesses the tests start (`python -m imapcore serve`, `python -c ...`) must import the installed
+# package, not the checkout in the current directory (PEP 3.11 safe path).
+export PYTHONSAFEPATH=1
 # Run from the repository root with importlib import mode, so `import imapcore` is the installed copy.
 .venv/bin/python -I -m pytest -p no:cacheprovider "$@"
 # The pure-Python tokenizer must behave exactly like the C one: run the syntax and protocol suites again.
