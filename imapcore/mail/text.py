@@ -127,12 +127,6 @@ def _is_attachment(part: MimePart) -> bool:
     return bool(value) and parse_value(value)[0].strip().lower() == b"attachment"
 
 
-def text_parts(root: MimePart):
-    for part in iter_parts(root):
-        if part.type == b"text" and not part.children and part.message is None:
-            yield part
-
-
 def message_text(raw: bytes, root: MimePart) -> str:
     """The corpus of SEARCH BODY/TEXT: every text/* leaf decoded, and the decoded header lines of every
     encapsulated message/rfc822 (those lines are body text of the outer message; Dovecot searches them
