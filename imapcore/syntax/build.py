@@ -21,8 +21,31 @@ MAX_NUMBER = 0xFFFFFFFF  # number / nz-number: 32 bits; RFC 9051 §9
 MAX_NUMBER64 = (1 << 63) - 1  # number64, mod-sequence-value; RFC 9051 §9, RFC 7162 §7
 
 
+#: Deepest search-key nesting accepted. The RFC sets no bound, but a 64 KiB line could otherwise nest
+#: thousands of levels, and everything that walks the tree (matching, SQL, equality) would recurse that
+#: deep. Real clients nest a handful of levels.
+MAX_SEARCH_DEPTH = 64
+
+
 class InvalidValue(ValueError):
     """What the grammar accepts but the RFC does not (ranges, dates); answered with BAD."""
+
+
+def _check_depth(program: SearchAnd) -> SearchAnd:
+    """Reject search programs nested deeper than MAX_SEARCH_DEPTH (iteratively: no recursion here)."""
+    pending = [(program, 1)]
+    while pending:
+        key, depth = pending.pop()
+        if depth > MAX_SEARCH_DEPTH:
+            raise InvalidValue("search keys nested too deeply")
+        if isinstance(key, SearchAnd):
+            pending.extend((k, depth + 1) for k in key.keys)
+        elif isinstance(key, SearchOr):
+            pending.append((key.left, depth + 1))
+            pending.append((key.right, depth + 1))
+        elif isinstance(key, SearchNot):
+            pending.append((key.key, depth + 1))
+    return program
 
 
 def _decode(raw: bytes) -> str:
@@ -639,7 +662,7 @@ class Builder:
 
     def search_program(self, children):
         charset = children[0]
-        return (None if charset is None else _text(charset)), SearchAnd(tuple(children[1:]))
+        return (None if charset is None else _text(charset)), _check_depth(SearchAnd(tuple(children[1:])))
 
     def key_flag(self, children):
         return SearchKey(_word(children[0]).upper())
@@ -711,7 +734,7 @@ class Builder:
         return c.SortCriterion(_word(children[0]).upper(), True)
 
     def sort_search(self, children):
-        return SearchAnd(tuple(children))
+        return _check_depth(SearchAnd(tuple(children)))
 
     def thread(self, children):
         algorithm, charset, search = children

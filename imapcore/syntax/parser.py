@@ -37,6 +37,7 @@ from .grammar import grammar_text
 from .tokens import LBRACKET, LITERAL, LITERAL8, LPAREN, QUOTED, RBRACKET, RPAREN, SP, WORD
 
 _WORD_CACHE_LIMIT = 4096
+_CACHED_WORD_BYTES = 64  # longer words (base64, long names) are classified again each time
 
 
 class CommandSyntaxError(Exception):
@@ -138,9 +139,10 @@ class _BridgeLexer(Lexer):
                     if fullmatch(text):
                         name = candidate
                         break
-        if len(cache) >= _WORD_CACHE_LIMIT:
-            cache.clear()
-        cache[key] = name
+        if len(word) <= _CACHED_WORD_BYTES:
+            if len(cache) >= _WORD_CACHE_LIMIT:
+                cache.clear()
+            cache[key] = name
         return name
 
     def lex(self, lexer_state, parser_state):
@@ -202,6 +204,7 @@ class _Leaf:
 _LETTERS = re.compile(rb"[A-Za-z]")
 _DIGIT_RUNS = re.compile(rb"[0-9]+")
 _PLAN_CACHE_LIMIT = 4096
+_PLAN_CACHE_MAX_TOKENS = 200
 _CLASS_CACHE_LIMIT = 8192
 _TAG_CLASS = 100  # first token, a valid tag
 
@@ -252,13 +255,18 @@ class _FastParser:
             if class_id is None:
                 # latin-1 keeps any byte; no pattern or keyword of the grammar matches a non-ASCII one.
                 class_id = self._class_of_text(skeleton.decode("latin-1"))
-                classes[skeleton] = class_id
+                self._remember(skeleton, class_id)
             return class_id
         class_id = self._class_of_text(word.decode("latin-1"))
-        if len(classes) >= _CLASS_CACHE_LIMIT:
-            classes.clear()
-        classes[word] = class_id
+        self._remember(word, class_id)
         return class_id
+
+    def _remember(self, word: bytes, class_id: int) -> None:
+        # Bounded in entries and in bytes per entry, whatever a client sends.
+        if len(word) <= _CACHED_WORD_BYTES:
+            if len(self.word_classes) >= _CLASS_CACHE_LIMIT:
+                self.word_classes.clear()
+            self.word_classes[word] = class_id
 
     def terminal(self, state: int, class_id: int) -> str | None:
         """The terminal a word of this class is in this state (keywords first, then patterns)."""
@@ -334,9 +342,11 @@ class _FastParser:
         plan = self.plans.get(shape)
         if plan is None:
             plan = self.compile(shape)
-            if len(self.plans) >= _PLAN_CACHE_LIMIT:
-                self.plans.clear()
-            self.plans[shape] = plan
+            # Only short shapes are kept: the cache must stay small whatever a client sends.
+            if len(shape) <= _PLAN_CACHE_MAX_TOKENS:
+                if len(self.plans) >= _PLAN_CACHE_LIMIT:
+                    self.plans.clear()
+                self.plans[shape] = plan
         if plan[0] == "error":
             raise _LexFailure(plan[1], *(tokens[plan[1]] if plan[1] < len(tokens) else (None, None)))
         _, ops, names = plan

@@ -295,3 +295,12 @@ def test_utf8_quoted_mailbox_after_enable():
 def test_literal_login_with_8bit_password_is_kept_losslessly():
     result = parse(b"a LOGIN fred {3}\r\n\xff\xfeA")
     assert result.password.encode("utf-8", "surrogateescape") == b"\xff\xfeA"
+
+
+def test_search_nesting_is_bounded():
+    ok = b"a SEARCH " + b"NOT " * 60 + b"ALL"
+    assert isinstance(parse(ok), c.Search)
+    deep = b"a SEARCH " + b"(" * 5000 + b"ALL" + b")" * 5000
+    result = parse(deep)
+    assert result == CommandSyntaxError("a", "search keys nested too deeply")
+    assert parse(b"a SEARCH " + b"NOT " * 200 + b"ALL") == CommandSyntaxError("a", "search keys nested too deeply")
