@@ -184,3 +184,11 @@ def test_pathological_inputs_stay_linear():
         elapsed = time.perf_counter() - start
         assert summary.bodystructure.startswith(b"("), name
         assert elapsed < 2.0, (name, elapsed)  # about 0.05 s each here; quadratic would be minutes
+
+
+def test_8bit_header_bytes_go_out_as_literals():
+    raw = "Subject: Grüße\r\nFrom: Jörg <j@example.de>\r\n\r\nbody\r\n".encode()
+    envelope = summarize(raw).envelope
+    subject = "Grüße".encode()
+    assert b"{%d}\r\n%s" % (len(subject), subject) in envelope
+    assert b'({%d}\r\nJ\xc3\xb6rg NIL "j" "example.de")' % len("Jörg".encode()) in envelope
