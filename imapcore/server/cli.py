@@ -1,0 +1,194 @@
+"""``imapcore serve`` and ``imapcore user add|passwd|del|list``.
+
+Every subcommand takes ``--config FILE`` (TOML, see ``imapcore.server.config``) and ``--data-dir DIR``
+(overrides the file; default ``$IMAPCORE_DATA`` or ``./imapcore-data``), so ``user add`` works before the
+server was ever started. ``serve`` prints the addresses it actually listens on (``--listen
+127.0.0.1:0`` picks a free port and prints it), one line each::
+
+    listening on 127.0.0.1:1143 (STARTTLS)
+    listening on 127.0.0.1:1993 (TLS)
+
+A password comes from ``--password`` or, without it, from the first line of standard input (so it does
+not show in the process list): ``printf 'secret\\n' | imapcore user add alice``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+
+from .config import ConfigError, load
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", help="TOML configuration file")
+    parser.add_argument("--data-dir", metavar="DIR", help="data directory (default: $IMAPCORE_DATA or ./imapcore-data)")
+
+
+def register(subparsers) -> None:
+    serve = subparsers.add_parser("serve", help="run the IMAP server")
+    _add_common(serve)
+    serve.add_argument("--listen", metavar="HOST:PORT", action="append",
+                       help="cleartext listener with STARTTLS (repeatable; default 127.0.0.1:1143)")
+    serve.add_argument("--listen-tls", metavar="HOST:PORT", action="append",
+                       help="implicit-TLS listener (repeatable; default 127.0.0.1:1993)")
+    serve.set_defaults(func=run_serve)
+
+    user = subparsers.add_parser("user", help="manage users (works with or without a running server)")
+    actions = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    for name, help_text, func in (
+        ("add", "create a user with the default mailboxes", run_user_add),
+        ("passwd", "change a user's password", run_user_passwd),
+        ("del", "delete a user and all their mail", run_user_del),
+        ("list", "list users", run_user_list),
+    ):
+        action = actions.add_parser(name, help=help_text)
+        _add_common(action)
+        if name != "list":
+            action.add_argument("name", metavar="NAME")
+        if name in ("add", "passwd"):
+            action.add_argument("--password", help="the password (default: read one line from stdin)")
+        action.set_defaults(func=func)
+
+
+def _config(args):
+    try:
+        return load(
+            args.config,
+            data_dir=args.data_dir,
+            listen=tuple(args.listen) if getattr(args, "listen", None) else None,
+            listen_tls=tuple(args.listen_tls) if getattr(args, "listen_tls", None) else None,
+        )
+    except ConfigError as error:
+        print(f"imapcore: {error}", file=sys.stderr)
+        return None
+
+
+def _setup_logging(config) -> None:
+    level = getattr(logging, config.logging.level.upper(), logging.INFO)
+    handler = logging.FileHandler(config.logging.file) if config.logging.file else logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(level)
+
+
+def run_serve(args) -> int:
+    import trio
+
+    from .app import serve
+
+    config = _config(args)
+    if config is None:
+        return 2
+    _setup_logging(config)
+
+    async def main() -> None:
+        async with trio.open_nursery() as nursery:
+            bound = await nursery.start(serve, config)
+            for address in bound:
+                host = f"[{address.host}]" if ":" in address.host else address.host
+                print(f"listening on {host}:{address.port} ({address.kind})", flush=True)
+            print(f"data directory: {config.data_path.resolve()}", flush=True)
+            data_flag = f" --data-dir {args.data_dir}" if args.data_dir else ""
+            config_flag = f" --config {args.config}" if args.config else ""
+            print(f"add a user with: imapcore user add NAME{config_flag}{data_flag}", flush=True)
+
+    try:
+        trio.run(main)
+    except KeyboardInterrupt:  # a second Ctrl-C before the signal handler was installed
+        return 130
+    print("stopped", flush=True)
+    return 0
+
+
+def _open_store(args):
+    from imapcore.store import Store
+
+    config = _config(args)
+    if config is None:
+        return None
+    config.data_path.mkdir(parents=True, exist_ok=True)
+    return Store.open(config.data_dir)
+
+
+def _password(args) -> str | None:
+    if args.password is not None:
+        return args.password
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != first:
+            print("imapcore: passwords differ", file=sys.stderr)
+            return None
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _run_user(args, action) -> int:
+    from imapcore.store import StoreError
+
+    store = _open_store(args)
+    if store is None:
+        return 2
+    try:
+        with store:
+            return action(store)
+    except StoreError as error:
+        print(f"imapcore: {error}", file=sys.stderr)
+        return 1
+
+
+def run_user_add(args) -> int:
+    from .users import add_user
+
+    password = _password(args)
+    if not password:
+        print("imapcore: empty password", file=sys.stderr)
+        return 2
+
+    def action(store) -> int:
+        add_user(store, args.name, password)
+        print(f"user {args.name} added")
+        return 0
+
+    return _run_user(args, action)
+
+
+def run_user_passwd(args) -> int:
+    from .users import set_password
+
+    password = _password(args)
+    if not password:
+        print("imapcore: empty password", file=sys.stderr)
+        return 2
+
+    def action(store) -> int:
+        set_password(store, args.name, password)
+        print(f"password of {args.name} changed")
+        return 0
+
+    return _run_user(args, action)
+
+
+def run_user_del(args) -> int:
+    from .users import delete_user
+
+    def action(store) -> int:
+        delete_user(store, args.name)
+        print(f"user {args.name} deleted")
+        return 0
+
+    return _run_user(args, action)
+
+
+def run_user_list(args) -> int:
+    from .users import list_users
+
+    def action(store) -> int:
+        for name in list_users(store):
+            print(name)
+        return 0
+
+    return _run_user(args, action)

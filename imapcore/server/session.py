@@ -1,0 +1,263 @@
+"""One task per connection: drive the sans-IO ``Connection`` over a Trio stream and run commands.
+
+Theory of operation
+-------------------
+The session reads bytes (bounded receive size), feeds ``imapcore.protocol.Connection`` and loops over
+its events. A ``CommandReceived`` goes to ``imapcore.commands.dispatch.run_command``; the untagged
+responses the handler queued, then the selected mailbox's pending updates (other sessions' changes),
+then the tagged completion are serialized together. Output is buffered and written with one
+``send_all`` when the session is about to wait for the client (or the buffer is large), so a pipelined
+burst of commands is answered with few writes.
+
+Invariants (STYLE.md §10):
+
+* one command at a time per connection, in arrival order: the connection hands out the next command
+  only after the previous one's tagged completion was sent (pipelined commands wait in its buffer);
+* nothing is written while a store transaction is open: handlers await ``run_store`` to completion
+  before the session writes;
+* a handler's exception never ends the session (``run_command`` maps it); only the client hanging up,
+  an unrecoverable framing error, LOGOUT, an autologout timer or server shutdown end it;
+* whatever ends the session, the ``finally`` block closes the selection's feed subscription and the
+  stream, and, when the connection is still open, says ``* BYE`` inside a shielded, bounded window.
+
+Timers (RFC 9051 §5.4): before login a client has ``timeouts.pre_login_s`` between reads; after login
+``timeouts.idle_timeout_s`` (at least 30 minutes by default), IDLE included. A write that stalls for
+``timeouts.send_stall_s`` ends the session (a client that does not read must not pin memory).
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+
+import trio
+
+from imapcore.commands.context import (
+    AfterCompletion,
+    ClientGone,
+    ServerServices,
+    SessionChannel,
+    SessionContext,
+)
+from imapcore.commands.dispatch import run_command
+from imapcore.protocol import codes, events
+from imapcore.protocol.codes import Code, ResponseCode
+from imapcore.protocol.connection import Connection
+from imapcore.protocol.responses import ContinuationRequest, Response, Status, StatusResponse
+from imapcore.protocol.states import State
+from imapcore.syntax import commands as c
+from imapcore.syntax.tokens import Limits as FramingLimits
+
+log = logging.getLogger(__name__)
+
+#: Largest single read; the tokenizer enforces the real limits while framing.
+RECEIVE_SIZE = 65536
+#: Buffered output above this is written at once instead of waiting for the next read.
+FLUSH_BYTES = 256 * 1024
+
+# RFC 9051 §7.5.1: no EXPUNGE while answering FETCH, STORE or SEARCH (the UID variants may have them).
+_NO_EXPUNGE_COMMANDS = (c.Fetch, c.Store, c.Search, c.Sort, c.Thread)
+
+
+def framing_limits(config) -> FramingLimits:
+    limits = config.limits
+    return FramingLimits(
+        max_line_bytes=limits.max_line_bytes,
+        max_literal_bytes=limits.max_literal_bytes,
+        max_command_bytes=limits.max_command_bytes,
+        max_literals_per_command=limits.max_literals_per_command,
+    )
+
+
+class Session(SessionChannel):
+    """One client connection. ``await Session(...).run()`` returns when the connection is over."""
+
+    def __init__(
+        self,
+        services: ServerServices,
+        stream: trio.abc.Stream,
+        *,
+        remote_address: tuple[str, int] | None,
+        tls: bool,
+        ssl_context: ssl.SSLContext | None,
+    ) -> None:
+        self.services = services
+        self.stream = stream
+        self.ssl_context = ssl_context
+        self.conn = Connection(framing_limits(services.config))
+        self.ctx = SessionContext(services, self, remote_address=remote_address, tls=tls)
+        self._out: list[bytes] = []
+        self._out_size = 0
+        self._send_lock = trio.Lock()
+        self._closed = False  # the stream is no longer usable for writing
+        self.bye_text = "Server shutting down"  # said in ``_finish`` if the session is interrupted
+
+    # --- the main loop -----------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        try:
+            await self._serve()
+        except (ClientGone, trio.BrokenResourceError, trio.ClosedResourceError):
+            self._closed = True
+        except ssl.SSLError as error:
+            log.info("TLS error from %s: %s", self.ctx.remote_address, error)
+            self._closed = True
+        except Exception:
+            log.exception("session with %s failed", self.ctx.remote_address)
+            self.bye_text = "Internal server error"
+        finally:
+            await self._finish()
+
+    async def _serve(self) -> None:
+        conn = self.conn
+        greeting = StatusResponse(Status.OK, "imapcore ready", codes.capability(self.ctx.capabilities()))
+        self._queue(conn.send(greeting))
+        while True:
+            event = conn.next_event()
+            if event.output:
+                self._queue(event.output)
+            if event is events.NEED_DATA:
+                await self._receive()
+            elif isinstance(event, events.CommandReceived):
+                await self._run_command(event.command)
+                if self._out_size >= FLUSH_BYTES:
+                    await self._flush()
+            elif isinstance(event, events.SendContinuation):
+                await self._flush()  # the client waits for "+" before sending the literal
+            elif isinstance(event, (events.ConnectionClosed, events.ConnectionTerminated)):
+                await self._flush()
+                self._closed = True  # LOGOUT done, the client hung up, or BYE already said
+                return
+            # CommandRejected: its output (tag BAD ...) is queued above; nothing else to do.
+
+    async def _run_command(self, command) -> None:
+        ctx = self.ctx
+        ctx.after_completion = AfterCompletion.NOTHING
+        tagged = await run_command(ctx, command)
+        untagged = ctx.take_untagged()
+        if ctx.selected is not None and not isinstance(command, c.Logout):
+            await ctx.selected.poll()
+            allow_expunge = not (isinstance(command, _NO_EXPUNGE_COMMANDS) and not getattr(command, "uid", False))
+            untagged.extend(ctx.selected.pending_updates(allow_expunge))
+        data = self.conn.send_many(untagged)
+        if tagged is not None:
+            data += self.conn.send(tagged)
+        self._queue(data)
+        await self._sync_selection()
+        if ctx.after_completion is AfterCompletion.START_TLS and tagged is not None and tagged.status is Status.OK:
+            await self._flush()
+            await self._start_tls()
+
+    async def _sync_selection(self) -> None:
+        """Keep the context's selection in step with the connection state (a failed SELECT leaves
+        authenticated state, RFC 9051 §6.3.2)."""
+        if self.ctx.selected is not None:
+            self.ctx.selected.opening = False
+            if self.conn.state is not State.SELECTED:
+                await self.ctx.unselect()
+
+    # --- reading ----------------------------------------------------------------------------------
+
+    async def _receive(self) -> None:
+        await self._flush()
+        timeouts = self.services.config.timeouts
+        timeout = timeouts.pre_login_s if self.ctx.user is None else timeouts.idle_timeout_s
+        data = None
+        with trio.move_on_after(timeout):
+            data = await self.stream.receive_some(RECEIVE_SIZE)
+        if data is None:
+            # RFC 9051 §5.4: the autologout timer expired.
+            self._queue(self.conn.send(StatusResponse(Status.BYE, "Autologout; idle for too long")))
+            await self._flush()
+            raise ClientGone("autologout")
+        self.conn.receive_data(data)
+
+    # --- SessionChannel: what IDLE and AUTHENTICATE use --------------------------------------------
+
+    async def send(self, responses: list[Response]) -> None:
+        self._queue(self.conn.send_many(responses))
+        # Shielded so that cancelling the IDLE forwarder (DONE arrived) never cuts a response in half;
+        # bounded by the stall timer.
+        with trio.CancelScope(shield=True):
+            await self._flush()
+
+    async def send_continuation(self, request: ContinuationRequest) -> None:
+        self._queue(self.conn.send(request))
+        await self._flush()
+
+    async def next_line_event(self) -> events.Event:
+        while True:
+            event = self.conn.next_event()
+            if event.output:
+                self._queue(event.output)
+                await self._flush()
+            if event is events.NEED_DATA:
+                await self._receive()
+            elif isinstance(event, (events.IdleDone, events.IdleAborted,
+                                    events.AuthenticateResponse, events.AuthenticateCancelled)):
+                return event
+            elif isinstance(event, (events.ConnectionClosed, events.ConnectionTerminated)):
+                raise ClientGone("connection closed during a command")
+
+    # --- writing ---------------------------------------------------------------------------------------
+
+    def _queue(self, data: bytes) -> None:
+        if data:
+            self._out.append(data)
+            self._out_size += len(data)
+
+    async def _flush(self) -> None:
+        if not self._out or self._closed:
+            return
+        async with self._send_lock:
+            if not self._out:
+                return
+            data = b"".join(self._out)
+            self._out.clear()
+            self._out_size = 0
+            with trio.move_on_after(self.services.config.timeouts.send_stall_s) as scope:
+                await self.stream.send_all(data)
+            if scope.cancelled_caught:
+                self._closed = True
+                raise ClientGone("the client stopped reading")
+
+    # --- STARTTLS -------------------------------------------------------------------------------------
+
+    async def _start_tls(self) -> None:
+        """RFC 9051 §6.2.1: negotiate TLS right after the OK; the connection already dropped any
+        plaintext that followed STARTTLS in its buffer."""
+        assert self.ssl_context is not None
+        tls_stream = trio.SSLStream(self.stream, self.ssl_context, server_side=True)
+        with trio.move_on_after(self.services.config.timeouts.tls_handshake_s) as scope:
+            await tls_stream.do_handshake()
+        if scope.cancelled_caught:
+            self._closed = True
+            raise ClientGone("TLS handshake timed out")
+        self.stream = tls_stream
+        self.ctx.tls = True
+
+    # --- the end -----------------------------------------------------------------------------------
+
+    async def _finish(self) -> None:
+        """Close everything, saying BYE first if the client can still hear it (shielded, bounded)."""
+        with trio.CancelScope(shield=True):
+            grace = self.services.config.timeouts.shutdown_grace_s
+            with trio.move_on_after(grace):
+                try:
+                    await self.ctx.unselect()
+                except Exception:  # closing a subscription must not stop the stream from closing
+                    log.exception("closing the selection failed")
+                if not self._closed and self.conn.state is not State.LOGOUT:
+                    try:
+                        self._queue(self.conn.send(StatusResponse(
+                            Status.BYE, self.bye_text, ResponseCode(Code.UNAVAILABLE))))
+                        await self._flush()
+                    except (ClientGone, trio.BrokenResourceError, trio.ClosedResourceError, ssl.SSLError):
+                        pass
+                    except Exception:
+                        log.exception("saying BYE failed")
+            with trio.move_on_after(1):
+                try:
+                    await self.stream.aclose()
+                except (trio.BrokenResourceError, trio.ClosedResourceError, ssl.SSLError, OSError):
+                    pass
