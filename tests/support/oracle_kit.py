@@ -1,0 +1,420 @@
+"""Scripted IMAP sessions run against two servers, and the normalisation that makes answers comparable.
+
+The transcript format (files ``tests/oracle/scripts/*.txt``), one step per line::
+
+    # comment (also used for the notes that document an allowed difference)
+    A: SELECT INBOX                      session A sends "<tag> SELECT INBOX", reads to its tagged answer
+    A: APPEND INBOX (\\Seen) {msg:plain}  {msg:NAME} is a synchronizing literal from MESSAGES
+    A: SEARCH SUBJECT {lit:café}          {lit:TEXT} sends TEXT (UTF-8) as a synchronizing literal
+    A> hms = HIGHESTMODSEQ (\\d+)         capture group 1 from A's last answer into ${hms}
+    A: FETCH 1:* (FLAGS) (CHANGEDSINCE ${hms})
+    A: IDLE                              sends IDLE, waits for the "+" continuation only
+    A? \\* \\d+ EXISTS                     waits (bounded) until A receives a response matching the regex
+    A: DONE                              ends IDLE and reads the IDLE command's tagged answer
+    A! FETCH 99 (FLAGS)                  a command sent on purpose to be rejected (BAD is expected)
+
+Sessions (any capital letter) are opened on first use and logged in as the script's user (not part of
+the transcript). Tags are ``<session><n>`` so they are the same on both servers. A step's result is the
+list of normalised responses it produced; two servers agree when every step's result is equal.
+
+Normalisation (what legitimately differs between two correct servers, each rule with its RFC basis):
+
+* human-readable text after a status response and its code is dropped (RFC 9051 §7.1: "human-readable
+  text" whose content is not specified); untagged ``OK`` without a code is pure information and dropped;
+* ``CAPABILITY`` lists (response and code) become ``<caps>``: each server advertises its own extensions
+  (RFC 9051 §7.2.2); ``* ID`` parameters become ``<id>`` (RFC 2971 §3.3: server-specific);
+* ``UIDVALIDITY`` values (also inside ``APPENDUID``/``COPYUID`` and ``QRESYNC`` arguments) become
+  ``<uidvalidity>``: any unique non-zero value is right (RFC 9051 §2.3.1.1);
+* ``MODSEQ``/``HIGHESTMODSEQ`` values become ``<modseq>``: only their order is defined, not the numbers
+  (RFC 7162 §3.1.1 "the exact value... is not specified"); which messages a CHANGEDSINCE returns, and
+  MODIFIED sets, are still compared;
+* ``MAILBOXID``/``EMAILID``/``THREADID`` values become ``<objectid>`` (RFC 8474 §4: server-assigned);
+* order inside a FETCH response, inside flag and attribute lists, and between untagged responses of one
+  command is not compared (RFC 9051 §7.5.2 items "in any order"; §7 untagged data arrive in no fixed
+  order), except EXPUNGE: a run of EXPUNGE responses is replaced by the set of message numbers they
+  removed counted in the numbering before the run, since "4, 4" and "5, 4" remove the same two messages
+  (RFC 9051 §7.5.1);
+* quoted string, literal and atom forms of the same value compare equal (RFC 9051 §4.3: "a string is in
+  one of three forms"); UID and sequence sets compare as the sets they denote (``1:3`` = ``1,2,3``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from support.dovecot import ParseError, parse_value
+from support.rawimap import RawSession, make_message
+
+MESSAGES: dict[str, bytes] = {
+    "plain": make_message(
+        subject="Plain note", body="Hello Bob,\r\nthe quick brown fox jumps.\r\n", message_id="<plain@example.org>"
+    ),
+    "second": make_message(
+        subject="Second message",
+        sender="Carol <carol@example.net>",
+        to="Alice Example <alice@example.org>, Bob <bob@example.org>",
+        date="Tue, 02 Jan 2024 11:00:00 +0100",
+        body="Lorem ipsum dolor sit amet.\r\n",
+        message_id="<second@example.net>",
+        extra_headers="Cc: Dave <dave@example.com>\r\nIn-Reply-To: <plain@example.org>\r\n",
+    ),
+    "multipart": (
+        b"From: Alice Example <alice@example.org>\r\n"
+        b"To: Bob <bob@example.org>\r\n"
+        b"Subject: =?UTF-8?Q?Caf=C3=A9?= report\r\n"
+        b"Date: Wed, 03 Jan 2024 09:15:00 -0500\r\n"
+        b"Message-ID: <multi@example.org>\r\n"
+        b"MIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="XYZ"\r\n'
+        b"\r\n"
+        b"preamble\r\n"
+        b"--XYZ\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n"
+        b"Content-Transfer-Encoding: quoted-printable\r\n"
+        b"\r\n"
+        b"Caf=C3=A9 numbers are up.\r\n"
+        b"--XYZ\r\n"
+        b'Content-Type: application/octet-stream; name="data.bin"\r\n'
+        b'Content-Disposition: attachment; filename="data.bin"\r\n'
+        b"Content-Transfer-Encoding: base64\r\n"
+        b"\r\n"
+        b"AAECAwQFBgcICQ==\r\n"
+        b"--XYZ--\r\n"
+    ),
+    "big": make_message(subject="Big one", body="".join(f"line {i:04d} of the big body\r\n" for i in range(400))),
+}
+
+
+# -- scripts -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    session: str
+    kind: str  # "command", "capture", "wait"
+    text: str
+    line_number: int
+    expect_bad: bool = False
+
+
+def parse_script(text: str) -> list[Step]:
+    steps = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.rstrip()
+        if not line or line.lstrip().startswith("#"):
+            continue
+        match = re.match(r"^([A-Z])([:>?!]) ?(.*)$", line)
+        if not match:
+            raise ValueError(f"line {number}: expected 'A: command', 'A> name = regex' or 'A? regex': {raw!r}")
+        session, marker, rest = match.groups()
+        kind = {":": "command", "!": "command", ">": "capture", "?": "wait"}[marker]
+        steps.append(Step(session, kind, rest, number, expect_bad=marker == "!"))
+    return steps
+
+
+@dataclass
+class StepResult:
+    step: Step
+    sent: str
+    responses: list[bytes]
+
+
+@dataclass
+class _Session:
+    raw: RawSession
+    counter: int = 0
+    idle_tag: str | None = None
+    idle_responses: list[bytes] = field(default_factory=list)
+    last: list[bytes] = field(default_factory=list)
+
+
+def run_script(host: str, port: int, user: str, password: str, steps: list[Step], timeout: float = 10.0):
+    """Run ``steps`` against host:port; returns the raw ``StepResult`` list (responses not normalised)."""
+    sessions: dict[str, _Session] = {}
+    variables: dict[str, str] = {}
+    results: list[StepResult] = []
+    try:
+        for step in steps:
+            session = sessions.get(step.session)
+            if session is None:
+                raw = RawSession(host, port, timeout=timeout, tag_prefix=step.session)
+                _, tagged = raw.command(f'LOGIN "{user}" "{password}"')
+                if b" OK" not in tagged:
+                    raise RuntimeError(f"LOGIN failed: {tagged!r}")
+                raw._counter = 0
+                session = sessions[step.session] = _Session(raw)
+            text = re.sub(r"\$\{(\w+)\}", lambda m: variables[m.group(1)], step.text)
+            if step.kind == "capture":
+                name, _, pattern = (part.strip() for part in text.partition("="))
+                joined = b"\n".join(session.last)
+                match = re.search(pattern.encode(), joined)
+                if not match:
+                    raise AssertionError(f"line {step.line_number}: {pattern!r} not found in {joined!r}")
+                variables[name] = match.group(1).decode()
+                continue
+            if step.kind == "wait":
+                session.idle_responses += session.raw.wait_for(text.encode(), timeout)
+                continue
+            results.append(_run_command(session, step, text, timeout))
+    finally:
+        for session in sessions.values():
+            session.raw.close()
+    return results
+
+
+def _run_command(session: _Session, step: Step, text: str, timeout: float) -> StepResult:
+    raw = session.raw
+    if text.upper() == "DONE":
+        if session.idle_tag is None:
+            raise ValueError(f"line {step.line_number}: DONE outside IDLE")
+        raw.send(b"DONE\r\n")
+        untagged, tagged = raw.collect(session.idle_tag, timeout)
+        responses = session.idle_responses + untagged + [tagged]
+        session.idle_tag, session.idle_responses = None, []
+        session.last = responses
+        return StepResult(step, "DONE", responses)
+    literals = []
+
+    def literal(match: re.Match) -> str:
+        literals.append(MESSAGES[match.group(1)])
+        return "{}"
+
+    def inline_literal(match: re.Match) -> str:
+        literals.append(match.group(1).encode())
+        return "{}"
+
+    wire = re.sub(r"\{msg:(\w+)\}", literal, text)
+    wire = re.sub(r"\{lit:([^}]*)\}", inline_literal, wire)
+    tag = raw.send_command(wire.encode(), tuple(literals))
+    sent = f"{tag} {text}"
+    if text.upper() == "IDLE":
+        first = raw.read_response(timeout)
+        if not first.startswith(b"+"):
+            raise AssertionError(f"line {step.line_number}: IDLE answered {first!r}")
+        session.idle_tag, session.idle_responses = tag, []
+        session.last = []
+        return StepResult(step, sent, [b"+ idling"])
+    untagged, tagged = raw.collect(tag, timeout)
+    session.last = untagged + [tagged]
+    return StepResult(step, sent, untagged + [tagged])
+
+
+# -- normalisation -----------------------------------------------------------------------------------
+
+_CODE = re.compile(rb"^\[([^\]]*(?:\[[^\]]*\][^\]]*)*)\]")
+
+
+def _render(value) -> str:
+    if value is None:
+        return "NIL"
+    if isinstance(value, list):
+        return "(" + " ".join(_render(v) for v in value) + ")"
+    if isinstance(value, bytes):
+        return repr(value.decode("utf-8", "backslashreplace"))
+    return repr(value) if not re.fullmatch(r"[^\s()\"]+", value) else _canonical_atom(value)
+
+
+def _canonical_atom(atom: str) -> str:
+    # Atoms and strings with the same text are the same value (RFC 9051 §4.3).
+    if atom.startswith("\\") or "[" in atom or atom.upper() in {"NIL"}:
+        return atom
+    return repr(atom)
+
+
+def _parse_all(data: bytes) -> list:
+    values, position = [], 0
+    while position < len(data):
+        while position < len(data) and data[position] == 0x20:
+            position += 1
+        if position >= len(data):
+            break
+        value, position = parse_value(data, position)
+        values.append(value)
+    return values
+
+
+def expand_set(text: str) -> list[int]:
+    numbers: list[int] = []
+    for part in text.split(","):
+        if ":" in part:
+            low, high = sorted(int(x) for x in part.split(":"))
+            numbers.extend(range(low, high + 1))
+        elif part:
+            numbers.append(int(part))
+    return sorted(set(numbers))
+
+
+def _normalise_set(text: str) -> str:
+    try:
+        return "{" + ",".join(str(n) for n in expand_set(text)) + "}"
+    except ValueError:
+        return text
+
+
+def _normalise_code(code: bytes) -> str:
+    name, _, args = code.decode("utf-8", "backslashreplace").partition(" ")
+    upper = name.upper()
+    if upper == "CAPABILITY":
+        return "CAPABILITY <caps>"
+    if upper == "UIDVALIDITY":
+        return "UIDVALIDITY <uidvalidity>"
+    if upper in ("HIGHESTMODSEQ",):
+        return f"{upper} <modseq>"
+    if upper in ("MAILBOXID",):
+        return f"{upper} <objectid>"
+    if upper == "APPENDUID":
+        parts = args.split()
+        return f"APPENDUID <uidvalidity> {_normalise_set(parts[1]) if len(parts) > 1 else ''}"
+    if upper == "COPYUID":
+        parts = args.split()
+        return "COPYUID <uidvalidity> " + " ".join(_normalise_set(p) for p in parts[1:])
+    if upper == "MODIFIED":
+        return f"MODIFIED {_normalise_set(args)}"
+    if upper in ("PERMANENTFLAGS",):
+        try:
+            flags = _parse_all(args.encode())[0]
+            return f"PERMANENTFLAGS ({' '.join(sorted(flags, key=str.upper))})"
+        except (ParseError, IndexError, TypeError):
+            return code.decode()
+    return (upper + (" " + args if args else "")).strip()
+
+
+def _normalise_fetch(number: str, data: bytes) -> str:
+    items = _parse_all(data)[0]
+    pairs = []
+    for i in range(0, len(items) - 1, 2):
+        name, value = items[i].upper(), items[i + 1]
+        if name == "FLAGS":
+            value = sorted(value, key=str.upper)
+            pairs.append(f"FLAGS ({' '.join(value)})")
+        elif name == "MODSEQ":
+            pairs.append("MODSEQ (<modseq>)")
+        elif name in ("EMAILID", "THREADID"):
+            pairs.append(f"{name} (<objectid>)")
+        else:
+            pairs.append(f"{name} {_render(value)}")
+    return f"* {number} FETCH (" + " ".join(sorted(pairs)) + ")"
+
+
+def normalise_response(response: bytes) -> str | None:
+    """One response in canonical form, or None when it carries nothing comparable."""
+    if response.startswith(b"+"):
+        return "+"
+    if response.startswith(b"* "):
+        body = response[2:]
+        head, _, rest = body.partition(b" ")
+        upper = head.upper()
+        if upper in (b"OK", b"NO", b"BAD", b"BYE", b"PREAUTH"):
+            match = _CODE.match(rest)
+            if not match:
+                return None if upper == b"OK" else f"* {head.decode()}"
+            return f"* {upper.decode()} [{_normalise_code(match.group(1))}]"
+        if upper == b"CAPABILITY":
+            return "* CAPABILITY <caps>"
+        if upper == b"ID":
+            return "* ID <id>"
+        if upper == b"FLAGS":
+            flags = _parse_all(rest)[0]
+            return f"* FLAGS ({' '.join(sorted(flags, key=str.upper))})"
+        if upper in (b"LIST", b"LSUB"):
+            values = _parse_all(rest)
+            attributes = " ".join(sorted((a for a in values[0]), key=str.upper))
+            extra = " ".join(_render(v) for v in values[3:])
+            return f"* {upper.decode()} ({attributes}) {_render(values[1])} {_render(values[2])} {extra}".rstrip()
+        if upper == b"STATUS":
+            values = _parse_all(rest)
+            items = values[1]
+            pairs = []
+            for i in range(0, len(items) - 1, 2):
+                name = items[i].upper()
+                value = items[i + 1]
+                if name == "HIGHESTMODSEQ":
+                    value = "<modseq>"
+                elif name == "MAILBOXID":
+                    value = "<objectid>"
+                pairs.append(f"{name} {value if isinstance(value, str) else _render(value)}")
+            return f"* STATUS {_render(values[0])} ({' '.join(sorted(pairs))})"
+        if upper == b"SEARCH":
+            text = rest.decode()
+            text = re.sub(r"\(MODSEQ \d+\)", "(MODSEQ <modseq>)", text)
+            numbers = [t for t in text.split() if t.isdigit()]
+            tail = " (MODSEQ <modseq>)" if "MODSEQ" in text else ""
+            return "* SEARCH " + " ".join(str(n) for n in sorted(int(x) for x in numbers)) + tail
+        if upper == b"ESEARCH":
+            text = rest.decode()
+            text = re.sub(r"MODSEQ \d+", "MODSEQ <modseq>", text)
+            text = re.sub(r"\b(ALL|PARTIAL) ([\d:,]+)", lambda m: f"{m.group(1)} {_normalise_set(m.group(2))}", text)
+            return "* ESEARCH " + text
+        if upper == b"VANISHED":
+            text = rest.decode()
+            earlier = text.upper().startswith("(EARLIER)")
+            uids = text.split()[-1]
+            return f"* VANISHED {'(EARLIER) ' if earlier else ''}{_normalise_set(uids)}"
+        second, _, tail = rest.partition(b" ")
+        if head.isdigit() and second.upper() == b"FETCH":
+            return _normalise_fetch(head.decode(), tail)
+        if head.isdigit():
+            return f"* {head.decode()} {second.upper().decode()}"
+        return "* " + body.decode("utf-8", "backslashreplace")
+    tag, _, rest = response.partition(b" ")
+    status, _, text = rest.partition(b" ")
+    match = _CODE.match(text)
+    code = f" [{_normalise_code(match.group(1))}]" if match else ""
+    return f"{tag.decode()} {status.upper().decode()}{code}"
+
+
+def _original_numbers(expunges: list[int]) -> list[int]:
+    """EXPUNGE n, in order, -> the message numbers they removed in the numbering before the first one."""
+    removed: list[int] = []
+    for number in expunges:
+        original = number
+        for gone in sorted(removed):  # shift past every message already removed below it
+            if gone <= original:
+                original += 1
+        removed.append(original)
+    return sorted(removed)
+
+
+def normalise_step(responses: list[bytes]) -> list[str]:
+    """The comparable form of one step: sorted untagged (EXPUNGE runs as sets), tagged line last."""
+    if not responses:
+        return []
+    *untagged, last = responses
+    is_tagged = not last.startswith((b"*", b"+"))
+    if not is_tagged:
+        untagged.append(last)
+    lines, expunges = [], []
+    for response in untagged:
+        match = re.match(rb"^\* (\d+) EXPUNGE$", response)
+        if match:
+            expunges.append(int(match.group(1)))
+            continue
+        normal = normalise_response(response)
+        if normal is not None:
+            lines.append(normal)
+    if expunges:
+        lines.append("* EXPUNGE removed " + ",".join(str(n) for n in _original_numbers(expunges)))
+    out = sorted(lines)
+    if is_tagged:
+        out.append(normalise_response(last))
+    return out
+
+
+def normalised(results: list[StepResult]) -> list[tuple[str, list[str]]]:
+    return [(r.sent, normalise_step(r.responses)) for r in results]
+
+
+def transcript(results: list[StepResult]) -> str:
+    """Readable raw transcript for failure messages."""
+    out = []
+    for r in results:
+        out.append(f"C: {r.sent}")
+        out.extend(f"S: {resp.decode('utf-8', 'backslashreplace')[:300]}" for resp in r.responses)
+    return "\n".join(out)
+
+
+def load_scripts(folder: Path) -> dict[str, list[Step]]:
+    return {path.stem: parse_script(path.read_text()) for path in sorted(folder.glob("*.txt"))}
+
