@@ -13,7 +13,7 @@ Users: ``create_user(name, password_hash=None, *, quota_storage_bytes=None, quot
 Mailboxes (by user + name, ``/`` delimiter): ``list_mailboxes(user)``, ``mailbox(user, name)``,
 ``mailbox_by_id(id)``, ``create_mailbox(user, name, *, special_use=None)``, ``delete_mailbox``,
 ``rename_mailbox(user, old, new)``, ``subscribe``, ``unsubscribe``, ``subscriptions(user)``,
-``status(user, name)``/``status_by_id(id) -> MailboxStatus``, ``select(user, name) -> MailboxSnapshot``
+``status(user, name)``/``status_by_id(id) -> MailboxStatus``, ``statuses(user) -> {name: MailboxStatus}``, ``select(user, name) -> MailboxSnapshot``
 (counters + sorted UIDs + keywords in one snapshot), ``uids(id)``, ``keywords(id)``,
 ``claim_recent(id)`` (rev1 \\Recent).
 

@@ -58,6 +58,13 @@ class BlobStore:
         self._tmp = self.root / "tmp"
         self.root.mkdir(parents=True, exist_ok=True)
         self._tmp.mkdir(exist_ok=True)
+        # All 256 fan-out directories exist from the start: a delivery never creates one, so it never
+        # pays a mkdir and an fsync of the root on top of its own file and directory fsyncs.
+        if not (self.root / "ff").is_dir():
+            for number in range(256):
+                (self.root / f"{number:02x}").mkdir(exist_ok=True)
+            if durable:
+                _fsync_dir(self.root)
 
     def path_of(self, blob_id: str) -> Path:
         validate_blob_id(blob_id)

@@ -104,7 +104,11 @@ class ChangeFeed(abc.ABC):
 
     @abc.abstractmethod
     def subscribe(self, user: str, mailbox_id: int | None = None) -> Subscription:
-        """Start receiving the user's (or one mailbox's) changes committed from now on."""
+        """Start receiving the user's (or one mailbox's) changes committed from now on.
+
+        Subscribe first, then read the state to keep up to date: nothing committed in between is lost
+        (it may be both in the state read and in the feed; sessions apply changes idempotently).
+        """
 
 
 class NullFeed(ChangeFeed):
@@ -118,8 +122,9 @@ class NullFeed(ChangeFeed):
 
 
 class _InProcessSubscription(Subscription):
-    def __init__(self, feed: InProcessFeed, user: str, mailbox_id: int | None, buffer_size: int):
+    def __init__(self, feed: InProcessFeed, user: str, mailbox_id: int | None, buffer_size: int, after_seq: int):
         self._feed = feed
+        self.after_seq = after_seq  # changes up to this one were committed before the subscription
         self.user = user
         self.mailbox_id = mailbox_id
         self._send, self._receive = trio.open_memory_channel[Change](buffer_size)
@@ -128,7 +133,7 @@ class _InProcessSubscription(Subscription):
         self.closed = False
 
     def wants(self, change: Change) -> bool:
-        if change.user != self.user:
+        if change.user != self.user or change.seq <= self.after_seq:
             return False
         if self.mailbox_id is None or change.kind.is_mailbox_list_change:
             return True
@@ -183,11 +188,15 @@ class InProcessFeed(ChangeFeed):
         self._token = trio.lowlevel.current_trio_token()
         self._trio_thread = threading.get_ident()
         self._subscribers: list[_InProcessSubscription] = []
+        self._published_seq = 0
 
     def publish(self, changes: Iterable[Change]) -> None:
         batch = tuple(changes)
         if not batch:
             return
+        # Noted before the hand-over, so a subscription made before delivery but after this commit can
+        # tell that these changes are older than itself.
+        self._published_seq = batch[-1].seq
         try:
             self._token.run_sync_soon(self._deliver, batch)
         except trio.RunFinishedError:
@@ -202,7 +211,7 @@ class InProcessFeed(ChangeFeed):
     def subscribe(self, user: str, mailbox_id: int | None = None) -> Subscription:
         if threading.get_ident() != self._trio_thread:
             raise RuntimeError("subscribe from the Trio thread")
-        subscription = _InProcessSubscription(self, user, mailbox_id, self.buffer_size)
+        subscription = _InProcessSubscription(self, user, mailbox_id, self.buffer_size, self._published_seq)
         self._subscribers.append(subscription)
         return subscription
 

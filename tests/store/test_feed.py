@@ -1,4 +1,5 @@
 import trio
+import trio.testing
 
 from imapcore.store import ChangeKind, FlagMode, InProcessFeed, Store
 from imapcore.syntax.model import STAR, SequenceSet
@@ -66,5 +67,35 @@ async def test_slow_subscriber_is_told_to_resync(tmp_path):
             store.append("alice", "INBOX", b"Subject: after\r\n\r\nx\r\n")
             (latest,) = await receive_n(slow, 1)
             assert latest.kind is ChangeKind.MESSAGES_ADDED and latest.uids == (11,)
+    finally:
+        store.close()
+
+
+async def test_mailbox_list_changes_reach_mailbox_watchers(tmp_path):
+    feed = InProcessFeed()
+    store = Store.open(tmp_path / "d", feed=feed, durable=False)
+    try:
+        store.create_user("alice")
+        inbox = store.mailbox("alice", "INBOX").id
+        async with feed.subscribe("alice", inbox) as watcher:
+            store.create_mailbox("alice", "p/q")
+            store.rename_mailbox("alice", "p", "r")
+            store.subscribe("alice", "r/q")
+            store.unsubscribe("alice", "r/q")
+            store.delete_mailbox("alice", "r/q")
+            store.append("alice", "Sent", b"Subject: elsewhere\r\n\r\nx\r\n")  # another mailbox: not seen
+            store.append("alice", "INBOX", b"Subject: here\r\n\r\ny\r\n")
+            changes = await receive_n(watcher, 8)
+            assert [(c.kind, c.mailbox_name, c.old_name) for c in changes] == [
+                (ChangeKind.MAILBOX_CREATED, "p", None),
+                (ChangeKind.MAILBOX_CREATED, "p/q", None),
+                (ChangeKind.MAILBOX_RENAMED, "r", "p"),
+                (ChangeKind.MAILBOX_RENAMED, "r/q", "p/q"),
+                (ChangeKind.SUBSCRIBED, "r/q", None),
+                (ChangeKind.UNSUBSCRIBED, "r/q", None),
+                (ChangeKind.MAILBOX_DELETED, "r/q", None),
+                (ChangeKind.MESSAGES_ADDED, "INBOX", None),
+            ]
+            assert changes[-1].uids == (1,) and changes[-1].uid_next == 2
     finally:
         store.close()

@@ -103,3 +103,11 @@ def test_subscriptions_survive_delete(store):
     assert {"lists", "not-yet"} <= set(store.subscriptions("alice"))
     store.unsubscribe("alice", "lists")
     assert "lists" not in store.subscriptions("alice")
+
+
+def test_statuses_of_all_mailboxes_in_one_call(store):
+    store.append("alice", "Sent", b"Subject: s\r\n\r\nsent\r\n", ["\\Seen"])
+    statuses = store.statuses("alice")
+    assert set(statuses) == {"INBOX", "Sent", "Drafts", "Trash", "Junk", "Archive"}
+    assert (statuses["Sent"].messages, statuses["Sent"].unseen, statuses["INBOX"].messages) == (1, 0, 0)
+    assert statuses["Sent"] == store.status("alice", "Sent")

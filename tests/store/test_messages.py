@@ -213,3 +213,28 @@ def test_keywords_are_case_insensitive_within_a_mailbox(store):
     assert [r.flags for r in rows] == [frozenset({"$Label"})] * 2
     removed = store.store_flags(box, ALL, FlagMode.REMOVE, ["$label"])
     assert [c.flags for c in removed.changed] == [frozenset(), frozenset()]
+
+
+def test_condstore_and_qresync_queries_restricted_to_uids(store):
+    box = inbox(store)
+    for i in range(6):
+        store.append("alice", "INBOX", make_message(i), ["\\Deleted"] if i in (1, 4) else [])
+    base = store.status_by_id(box).highest_modseq
+    store.store_flags(box, [3, 5, 6], FlagMode.ADD, ["\\Seen"])
+    store.expunge(box)
+    assert [c.uid for c in store.changed_since(box, base)] == [3, 6]
+    assert [c.uid for c in store.changed_since(box, base, SequenceSet(((4, STAR),)))] == [6]
+    assert store.vanished_since(box, base) == [2, 5]
+    assert store.vanished_since(box, base, SequenceSet(((1, 3),))) == [2]
+    assert store.vanished_since(box, base, [5]) == [5]
+    assert store.vanished_since(box, store.status_by_id(box).highest_modseq) == []
+
+
+def test_move_within_one_mailbox_and_open_blob(store):
+    box = inbox(store)
+    store.append("alice", "INBOX", b"Subject: a\r\n\r\nbody a\r\n")
+    moved = store.move(box, [1], "alice", "INBOX")
+    assert moved.source_uids == (1,) and moved.target_uids == (2,)
+    assert store.uids(box) == [2]
+    with store.open_blob(store.blob_id(box, 2)) as handle:
+        assert handle.read() == b"Subject: a\r\n\r\nbody a\r\n"
