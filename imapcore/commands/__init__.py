@@ -42,8 +42,17 @@ COMMAND_MODULES = (
     "auth",
     "enable",
     "idle",
-    # mailbox commands (CREATE ... STATUS, SELECT/EXAMINE/CLOSE/UNSELECT/CHECK, APPEND): add here
-    # message commands (FETCH, STORE, SEARCH, COPY/MOVE, EXPUNGE): add here
+    # mailbox commands (CREATE ... STATUS, SELECT/EXAMINE/CLOSE/UNSELECT/CHECK, APPEND, QUOTA)
+    "append",
+    "mailboxes",
+    "quota",
+    "select",
+    # message commands (FETCH, STORE, SEARCH, COPY/MOVE, EXPUNGE)
+    "copy_move",
+    "expunge",
+    "fetch",
+    "search",
+    "store",
 )
 
 for _name in COMMAND_MODULES:

@@ -1,0 +1,179 @@
+"""SEARCH and UID SEARCH (RFC 9051 §6.4.4; RFC 3501 §6.4.4 for IMAP4rev1 clients), with ESEARCH result
+options (RFC 4731), SEARCHRES (RFC 5182) and the MODSEQ criterion (RFC 7162 §3.1.5).
+
+The store answers a search program with one SQL query (``imapcore.store.search``) over this session's
+view of the mailbox (its UIDs, so sequence numbers are the session's, and its ``\\Recent`` messages).
+This module adds what belongs to the session:
+
+* ``CHARSET``: UTF-8 and US-ASCII (the parser already decoded the strings as UTF-8); anything else is
+  ``NO [BADCHARSET (UTF-8 US-ASCII)]`` (RFC 9051 §6.4.4);
+* ``$`` (RFC 5182 §2.1) is the saved result, replaced by a UID set before the store sees the program;
+* the answer's shape: an IMAP4rev1 client that gave no RETURN gets ``* SEARCH n...`` (RFC 3501 §7.2.5);
+  with RETURN, or once IMAP4rev2 is enabled, ``* ESEARCH (TAG "t") [UID] MIN MAX ALL COUNT`` (RFC 9051
+  §7.3.4; no RETURN or ``RETURN ()`` means ALL, and MIN/MAX/ALL are left out when nothing matched);
+* ``RETURN (SAVE)`` stores the result as UIDs for ``$`` (only the MIN/MAX messages when SAVE comes with
+  MIN and/or MAX alone, RFC 5182 §2.4), and suppresses ESEARCH when it is the only option; a failed
+  SEARCH with SAVE leaves ``$`` empty (RFC 5182 §2.1);
+* a MODSEQ criterion turns CONDSTORE on and adds the highest MODSEQ of the matches: ``(MODSEQ n)`` after
+  ``* SEARCH`` or ``MODSEQ n`` in ESEARCH (RFC 7162 §3.1.5).
+"""
+
+from __future__ import annotations
+
+from imapcore.protocol import codes, encode
+from imapcore.protocol.errors import BadCommand, CommandFailed
+from imapcore.protocol.responses import Atom, DataResponse, Raw
+from imapcore.syntax import commands as c
+from imapcore.syntax.model import SearchAnd, SearchKey, SearchNot, SearchOr, SequenceSet
+
+from .context import SessionContext
+from .registry import Completion, handles
+
+#: Charsets accepted by SEARCH CHARSET (RFC 9051 §6.4.4: US-ASCII and UTF-8 MUST be supported).
+CHARSETS = ("UTF-8", "US-ASCII")
+
+#: The RETURN options implemented (RFC 4731, RFC 5182).
+RETURN_OPTIONS = frozenset({"MIN", "MAX", "ALL", "COUNT", "SAVE"})
+
+
+def check_charset(charset: str | None) -> None:
+    if charset is not None and charset.upper() not in CHARSETS:
+        raise CommandFailed(codes.badcharset(CHARSETS), f"Unsupported charset {charset}")
+
+
+def _ranges(uids: list[int] | tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+    ranges: list[tuple[int, int]] = []
+    for uid in sorted(set(uids)):
+        if ranges and uid == ranges[-1][1] + 1:
+            ranges[-1] = (ranges[-1][0], uid)
+        else:
+            ranges.append((uid, uid))
+    return tuple(ranges)
+
+
+def resolve_saved(program, saved_uids: tuple[int, ...]):
+    """``program`` with every ``$`` (RFC 5182) replaced by the saved UIDs, as a ``UID`` key."""
+    if isinstance(program, SearchKey):
+        if program.name in ("SEQ", "UID") and program.args and getattr(program.args[0], "saved", False):
+            return SearchKey("UID", (SequenceSet(_ranges(saved_uids)),))
+        return program
+    if isinstance(program, SearchAnd):
+        return SearchAnd(tuple(resolve_saved(key, saved_uids) for key in program.keys))
+    if isinstance(program, SearchOr):
+        return SearchOr(resolve_saved(program.left, saved_uids), resolve_saved(program.right, saved_uids))
+    if isinstance(program, SearchNot):
+        return SearchNot(resolve_saved(program.key, saved_uids))
+    return program
+
+
+def uses_modseq(program) -> bool:
+    if isinstance(program, SearchKey):
+        return program.name == "MODSEQ"
+    if isinstance(program, SearchAnd):
+        return any(uses_modseq(key) for key in program.keys)
+    if isinstance(program, SearchOr):
+        return uses_modseq(program.left) or uses_modseq(program.right)
+    if isinstance(program, SearchNot):
+        return uses_modseq(program.key)
+    return False
+
+
+async def run_search(ctx: SessionContext, program) -> list[int]:
+    """The UIDs (ascending) of the selected mailbox's messages that match ``program``, in this session's
+    view; ``$`` already resolved. Shared with SORT and THREAD."""
+    selected = ctx.selected
+    assert selected is not None
+    program = resolve_saved(program, selected.saved_result or ())
+    recent = tuple(sorted(selected.recent)) if not ctx.rev2 else ()
+    return await ctx.run_store(
+        ctx.store.search, selected.mailbox_id, program, uids=list(selected.uids), recent_uids=recent
+    )
+
+
+async def highest_modseq_of(ctx: SessionContext, uids: list[int]) -> int | None:
+    selected = ctx.selected
+    assert selected is not None
+    if not uids:
+        return None
+    rows = await ctx.run_store(ctx.store.fetch_rows, selected.mailbox_id, uids, ("modseq",))
+    return max((row.modseq for row in rows), default=None)
+
+
+def esearch(tag: str, uid: bool, items: list[tuple[str, object]]) -> DataResponse:
+    """``* ESEARCH (TAG "t") [UID] name value ...`` (RFC 9051 §7.3.4)."""
+    parts: list = [Atom("ESEARCH"), Raw(b"(TAG " + encode.string(tag) + b")")]
+    if uid:
+        parts.append(Atom("UID"))
+    for name, value in items:
+        parts.append(Atom(name))
+        parts.append(value)
+    return DataResponse(tuple(parts))
+
+
+def _number_set(numbers: list[int]) -> Raw:
+    return Raw(codes.uid_set(numbers).encode("ascii"))
+
+
+@handles(c.Search)
+async def search(ctx: SessionContext, cmd: c.Search) -> Completion:
+    selected = ctx.selected
+    assert selected is not None
+    options = None if cmd.return_options is None else [option.name.upper() for option in cmd.return_options]
+    save = options is not None and "SAVE" in options
+    try:
+        check_charset(cmd.charset)
+        for name in options or ():
+            if name not in RETURN_OPTIONS:
+                raise BadCommand(f"Unsupported search return option {name}")
+        modseq_wanted = uses_modseq(cmd.criteria)
+        if modseq_wanted:
+            ctx.use_condstore()  # RFC 7162 §3.1: SEARCH MODSEQ enables CONDSTORE
+        uids = await run_search(ctx, cmd.criteria)
+    except BaseException:
+        if save:
+            selected.saved_result = ()  # RFC 5182 §2.1: a failed SEARCH ... SAVE empties "$"
+        raise
+    modseq = await highest_modseq_of(ctx, uids) if modseq_wanted else None
+    if not cmd.uid:
+        seqs = [selected.seq_of(uid) for uid in uids]
+        numbers = [seq for seq in seqs if seq is not None]
+    else:
+        numbers = uids
+
+    if options is None and not ctx.rev2:
+        # RFC 3501 §7.2.5 (IMAP4rev1): * SEARCH, with (MODSEQ n) when asked (RFC 7162 §3.1.5).
+        items: tuple = (Atom("SEARCH"), *numbers)
+        if modseq is not None:
+            items += ((Atom("MODSEQ"), modseq),)
+        ctx.untagged(DataResponse(items))
+        return Completion(text="Search completed")
+
+    wanted = set(options or ()) - {"SAVE"}
+    if not wanted and not save:
+        wanted = {"ALL"}  # RFC 9051 §6.4.4: no options or "()" means ALL
+    if save:
+        if wanted and wanted <= {"MIN", "MAX"}:
+            # RFC 5182 §2.4: SAVE with MIN and/or MAX only saves those messages.
+            kept = set()
+            if uids and "MIN" in wanted:
+                kept.add(uids[0])
+            if uids and "MAX" in wanted:
+                kept.add(uids[-1])
+            selected.saved_result = tuple(sorted(kept))
+        else:
+            selected.saved_result = tuple(uids)
+        if not wanted:
+            return Completion(text="Search completed")  # SAVE alone: no ESEARCH (RFC 5182 §2.1)
+    result: list[tuple[str, object]] = []
+    if "MIN" in wanted and numbers:
+        result.append(("MIN", numbers[0]))
+    if "MAX" in wanted and numbers:
+        result.append(("MAX", numbers[-1]))
+    if "ALL" in wanted and numbers:
+        result.append(("ALL", _number_set(numbers)))
+    if "COUNT" in wanted:
+        result.append(("COUNT", len(numbers)))
+    if modseq is not None:
+        result.append(("MODSEQ", modseq))
+    ctx.untagged(esearch(cmd.tag, cmd.uid, result))
+    return Completion(text="Search completed")
