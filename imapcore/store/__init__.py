@@ -8,7 +8,8 @@ Public API (everything a session needs; all methods are blocking and thread-safe
 
 Users: ``create_user(name, password_hash=None, *, quota_storage_bytes=None, quota_messages=None)``
 (with INBOX, Sent, Drafts, Trash, Junk, Archive), ``user(name) -> UserInfo``, ``users()``,
-``set_password_hash``, ``set_quota(name, *, storage_bytes, messages)``, ``quota(name) -> QuotaUsage``.
+``set_password_hash``, ``set_quota(name, *, storage_bytes, messages)``, ``quota(name) -> QuotaUsage``,
+``delete_user(name)``.
 
 Mailboxes (by user + name, ``/`` delimiter): ``list_mailboxes(user)``, ``mailbox(user, name)``,
 ``mailbox_by_id(id)``, ``create_mailbox(user, name, *, special_use=None)``, ``delete_mailbox``,

@@ -175,7 +175,6 @@ class Store:
         self._readers: list = []
         self._readers_lock = threading.Lock()
         self._change_seq = itertools.count(1)
-        self._user_ids: dict[str, int] = {}
         self._pending_lock = threading.Lock()
         self._pending_appends: list[_AppendRequest] = []
         self._closed = False
@@ -334,14 +333,29 @@ class Store:
         info = self.user(name)
         return QuotaUsage(info.used_storage_bytes, info.quota_storage_bytes, info.used_messages, info.quota_messages)
 
+    def delete_user(self, name: str) -> None:
+        """Remove a user with all mailboxes, messages and subscriptions, in one transaction; blobs no
+        longer referenced by anyone are removed after the commit."""
+        with self._transaction() as tx:
+            conn = tx.conn
+            user_id = self._user_id(conn, name)
+            mailbox_ids = [row[0] for row in conn.execute("SELECT id FROM mailboxes WHERE user_id = ?", (user_id,))]
+            for mailbox_id in mailbox_ids:
+                conn.execute("DELETE FROM messages WHERE mailbox_id = ?", (mailbox_id,))
+                conn.execute("DELETE FROM expunged WHERE mailbox_id = ?", (mailbox_id,))
+                conn.execute("DELETE FROM mailbox_keywords WHERE mailbox_id = ?", (mailbox_id,))
+            conn.execute("DELETE FROM mailboxes WHERE user_id = ?", (user_id,))
+            conn.execute("DELETE FROM subscriptions WHERE user_id = ?", (user_id,))
+            conn.execute("DELETE FROM users WHERE id = ?", (user_id,))
+            tx.dropped_references = True
+
     def _user_id(self, conn, name: str) -> int:
-        user_id = self._user_ids.get(name)
-        if user_id is None:
-            row = conn.execute("SELECT id FROM users WHERE name = ?", (name,)).fetchone()
-            if row is None:
-                raise UserNotFound(name)
-            user_id = self._user_ids[name] = row[0]
-        return user_id
+        # Not cached: an indexed lookup costs microseconds, and a cache would go stale when another
+        # process (the ``imapcore user`` command) deletes and re-creates a user.
+        row = conn.execute("SELECT id FROM users WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            raise UserNotFound(name)
+        return row[0]
 
     # --- mailboxes ----------------------------------------------------------------------------------
 

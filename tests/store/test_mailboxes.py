@@ -111,3 +111,16 @@ def test_statuses_of_all_mailboxes_in_one_call(store):
     assert set(statuses) == {"INBOX", "Sent", "Drafts", "Trash", "Junk", "Archive"}
     assert (statuses["Sent"].messages, statuses["Sent"].unseen, statuses["INBOX"].messages) == (1, 0, 0)
     assert statuses["Sent"] == store.status("alice", "Sent")
+
+
+def test_delete_user_removes_everything_and_the_name_can_return(store):
+    store.create_user("bob")
+    raw = b"Subject: only bob\r\n\r\nx\r\n"
+    store.append("bob", "INBOX", raw)
+    store.append("alice", "INBOX", b"Subject: alice\r\n\r\ny\r\n")
+    store.delete_user("bob")
+    assert "bob" not in store.users()
+    assert len(list(store.blobs.iter_ids())) == 1  # bob's blob went, alice's stayed
+    store.create_user("bob")
+    assert store.status("bob", "INBOX").messages == 0
+    assert store.fsck().clean
