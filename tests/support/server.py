@@ -115,7 +115,7 @@ class ServerProcess:
 
     def read_stdout_until_exit(self, timeout: float = 15.0) -> str:
         out, _ = self.process.communicate(timeout=timeout)
-        return "".join(self.output) + (out or "")
+        return "".join(self.output) + (out or b"").decode()
 
 
 _LISTEN = re.compile(r"listening on (?:\[(?P<v6>[^\]]+)\]|(?P<host>[^:\s]+)):(?P<port>\d+) \((?P<kind>\w+)\)")
@@ -131,24 +131,34 @@ def server_process(tmp_path: Path, users: dict[str, str] | None = None, extra_ar
     log = open(data_dir / "server.log", "ab")
     command = [sys.executable, "-m", "imapcore", "serve", "--data-dir", str(data_dir),
                "--listen", "127.0.0.1:0", "--listen-tls", "127.0.0.1:0", *extra_args]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True,
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log,
                                env={**os.environ, **(env or {})})
     output: list[str] = []
     ports: dict[str, int] = {}
+    pending = b""
     try:
         deadline = time.monotonic() + start_timeout
         while len(ports) < 2:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or process.poll() is not None:
                 raise RuntimeError(f"imapcore serve did not start: {''.join(output)!r}, see {data_dir / 'server.log'}")
+            # Unbuffered reads of the pipe: a buffered readline could hide a second line from select.
             ready, _, _ = select.select([process.stdout], [], [], remaining)
             if not ready:
                 continue
-            line = process.stdout.readline()
-            output.append(line)
-            match = _LISTEN.search(line)
-            if match:
-                ports[match["kind"]] = int(match["port"])
+            chunk = os.read(process.stdout.fileno(), 4096)
+            if not chunk:
+                continue
+            pending += chunk
+            while b"\n" in pending:
+                raw_line, _, pending = pending.partition(b"\n")
+                line = raw_line.decode() + "\n"
+                output.append(line)
+                match = _LISTEN.search(line)
+                if match:
+                    ports[match["kind"]] = int(match["port"])
+        if pending:
+            output.append(pending.decode())
         yield ServerProcess(process, ports["STARTTLS"], ports["TLS"], data_dir, output)
     finally:
         if process.poll() is None:
