@@ -145,7 +145,10 @@ def test_idle_push_from_other_session(account):
             events += watcher.idle_check(timeout=1)
         watcher.idle_done()
         fetches = [e for e in events if len(e) > 1 and e[1] == b"FETCH"]
-        assert fetches and fetches[0][0] == 1 and b"\\Flagged" in fetches[0][2][1]
+        assert fetches and fetches[0][0] == 1
+        items = fetches[0][2]  # (name, value, name, value...): UID may come along with FLAGS
+        data = dict(zip(items[::2], items[1::2]))
+        assert b"\\Flagged" in data[b"FLAGS"]
     finally:
         watcher.logout()
         writer.logout()
