@@ -53,6 +53,9 @@ ADVERTISED: dict[str, tuple[type, ...]] = {
     "WITHIN": (c.Search,),
     "CHILDREN": (c.List,),
     "UTF8=ACCEPT": (c.Enable,),
+    "QUOTA": (c.GetQuota, c.GetQuotaRoot, c.SetQuota),  # RFC 9208
+    "QUOTA=RES-STORAGE": (c.GetQuota, c.GetQuotaRoot),
+    "QUOTA=RES-MESSAGE": (c.GetQuota, c.GetQuotaRoot),
 }
 
 AUTH_MECHANISMS = ("PLAIN", "LOGIN")
