@@ -89,11 +89,25 @@ def _superiors(name: str) -> list[str]:
 
 
 class _Matcher:
+    """Does a name match any of the canonical patterns? INBOX-rooted names also match a pattern whose
+    literal start spells INBOX in another case (``in*``, ``Inbox/%``), as Dovecot does."""
+
     def __init__(self, patterns: Iterable[str]) -> None:
-        self._compiled = [compile_pattern(p) for p in patterns]
+        self._compiled = []
+        for pattern in patterns:
+            literal = re.match(r"[^*%]*", pattern).group()[: len("INBOX")]
+            inbox_spelling = literal if literal and "INBOX".startswith(literal.upper()) else ""
+            self._compiled.append((compile_pattern(pattern), inbox_spelling))
 
     def __call__(self, name: str) -> bool:
-        return any(regex.fullmatch(name) for regex in self._compiled)
+        inbox_rooted = name == "INBOX" or name.startswith("INBOX" + DELIMITER)
+        for regex, inbox_spelling in self._compiled:
+            candidate = name
+            if inbox_rooted and inbox_spelling:
+                candidate = inbox_spelling + name[len(inbox_spelling):]
+            if regex.fullmatch(candidate):
+                return True
+        return False
 
 
 def list_entries(mailboxes: Iterable[MailboxInfo], subscriptions: Iterable[str], request: ListRequest) -> list[ListEntry]:
@@ -167,14 +181,18 @@ def list_entries(mailboxes: Iterable[MailboxInfo], subscriptions: Iterable[str],
 
 def lsub_entries(mailboxes: Iterable[MailboxInfo], subscriptions: Iterable[str], pattern: str) -> list[ListEntry]:
     """RFC 3501 §6.3.9 LSUB: subscribed names matching ``pattern`` (canonical), and with ``%`` the
-    unsubscribed superiors of subscribed names, flagged ``\\Noselect``."""
-    existing = {info.name for info in mailboxes}
+    unsubscribed superiors of subscribed names, flagged ``\\Noselect``. ``pattern`` "" lists nothing."""
+    existing = {info.name: info for info in mailboxes}
     subscribed = set(subscriptions)
     matches = _Matcher([pattern])
     entries: dict[str, ListEntry] = {}
     for name in subscribed:
         if matches(name):
-            attrs = () if name in existing else ("\\Noselect",)
+            info = existing.get(name)
+            if info is None:
+                attrs: tuple[str, ...] = ("\\Noselect",)
+            else:  # Dovecot lists special-use attributes in LSUB too
+                attrs = tuple(info.special_use.split()) if info.special_use else ()
             entries[name] = ListEntry(name, attrs, name in existing)
     if "%" in pattern:
         for name in subscribed:

@@ -116,9 +116,10 @@ async def rename(ctx: SessionContext, cmd: c.Rename) -> Completion:
 
 @handles(c.Subscribe)
 async def subscribe(ctx: SessionContext, cmd: c.Subscribe) -> Completion:
-    """RFC 9051 §6.3.7: the name is validated, not required to exist (the RFC lets a client subscribe a
-    name it is about to create, and subscriptions outlive their mailbox)."""
+    """RFC 9051 §6.3.7: like Dovecot, only an existing mailbox can be subscribed (the RFC lets the server
+    check); ``NO [NONEXISTENT]`` otherwise."""
     name = store_name(ctx, cmd.mailbox)
+    await ctx.run_store(ctx.store.mailbox, ctx.user, name)
     await ctx.run_store(ctx.store.subscribe, ctx.user, name)
     return Completion(text="SUBSCRIBE completed")
 
@@ -200,8 +201,7 @@ async def lsub(ctx: SessionContext, cmd: c.Lsub) -> Completion:
     reference = mutf7_pattern(ctx, cmd.reference)
     pattern = mutf7_pattern(ctx, cmd.pattern)
     if pattern == "":
-        ctx.untagged(DataResponse((Atom("LSUB"), (Atom("\\Noselect"),), DELIMITER, AString(""))))
-        return Completion(text="LSUB completed")
+        return Completion(text="LSUB completed")  # no delimiter probe for LSUB (Dovecot answers nothing)
     store = ctx.store
     mailboxes = await ctx.run_store(store.list_mailboxes, ctx.user)
     subscriptions = await ctx.run_store(store.subscriptions, ctx.user)

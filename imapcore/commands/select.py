@@ -10,8 +10,8 @@ first, then one store snapshot) and describe it, in the order Dovecot uses:
     * r RECENT                     IMAP4rev1 sessions only (RFC 3501 §7.3.2)
     * OK [UNSEEN s]                IMAP4rev1 sessions only, when a message is unseen (RFC 3501 §6.3.1)
     * OK [UIDVALIDITY v] / [UIDNEXT u]
-    * OK [HIGHESTMODSEQ m]         on every SELECT (RFC 7162 §3.1.2.1: MUST for a server with persistent
-                                   mod-sequences; Dovecot only sends it once CONDSTORE is on)
+    * OK [HIGHESTMODSEQ m]         once CONDSTORE is on (RFC 7162 §3.1.2.1: "once a CONDSTORE enabling
+                                   command is issued"; this SELECT's (CONDSTORE) counts)
     * OK [MAILBOXID (...)]         RFC 8474 §4.1
     * LIST (...) "/" name          IMAP4rev2 sessions (RFC 9051 §6.3.2: REQUIRED)
     * VANISHED (EARLIER) ... / * n FETCH (UID FLAGS MODSEQ)   SELECT (QRESYNC ...) (RFC 7162 §3.2.5)
@@ -102,7 +102,8 @@ async def _describe(ctx: SessionContext, view: SelectedMailbox, read_only: bool)
                 ctx.untagged(StatusResponse(Status.OK, f"First unseen.", ResponseCode("UNSEEN", str(first))))
     ctx.untagged(StatusResponse(Status.OK, "UIDs valid", codes.uidvalidity(view.uid_validity)))
     ctx.untagged(StatusResponse(Status.OK, "Predicted next UID", codes.uidnext(view.uid_next)))
-    ctx.untagged(StatusResponse(Status.OK, "Highest", codes.highestmodseq(view.highest_modseq)))
+    if ctx.condstore:
+        ctx.untagged(StatusResponse(Status.OK, "Highest", codes.highestmodseq(view.highest_modseq)))
     ctx.untagged(StatusResponse(Status.OK, "Ok", codes.mailboxid(status.mailbox_id)))
     if ctx.rev2:
         await _list_response(ctx, view)
