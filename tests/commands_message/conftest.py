@@ -9,21 +9,12 @@ optionally with a mailbox selected and extensions enabled.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 
 import pytest
 
 from support.server import ImapTestClient, running_server
 
 USERS = {"alice": "secret"}
-
-# SELECT, CREATE... come from the mailbox-commands modules; import them in case the shared module list
-# (imapcore.commands.COMMAND_MODULES) does not name them yet in this checkout.
-for _module in ("select", "mailboxes", "append"):
-    try:
-        importlib.import_module(f"imapcore.commands.{_module}")
-    except ModuleNotFoundError:
-        pass
 
 MULTIPART = (
     b"From: Alice <alice@example.org>\r\n"
