@@ -6,7 +6,7 @@ octets, while ``value`` gives the unfolded value for ENVELOPE and search. Decodi
 words, charsets) lives in ``encoded_words``; structured values (Content-Type parameters) in ``params``.
 
 Malformed input is taken as the big servers take it: a bare LF ends a line like CRLF, a line without a
-colon inside the header is a field of its own (named by the whole line, empty value), 8-bit bytes are kept.
+colon inside the header is kept as a line no name look-up finds, 8-bit bytes are kept.
 """
 
 from __future__ import annotations
@@ -27,10 +27,21 @@ class Field:
 
     name: bytes
     raw: bytes
+    is_field: bool = True  # False for a header line without "name:" (kept for HEADER, found by no name)
 
     @property
     def lower_name(self) -> bytes:
         return self.name.lower()
+
+    @property
+    def unstripped_value(self) -> bytes:
+        """The value with only its line breaks removed and leading blanks skipped: Dovecot's ENVELOPE
+        date, message-id and in-reply-to strings (trailing and inner whitespace kept as sent)."""
+        colon = self.raw.find(b":")
+        if colon < 0:
+            return b""
+        # Blanks right after the colon go; a folded continuation keeps its leading blanks.
+        return self.raw[colon + 1 :].lstrip(b" \t").replace(b"\r", b"").replace(b"\n", b"")
 
     @property
     def value(self) -> bytes:
@@ -89,9 +100,9 @@ def split_fields(block: bytes) -> list[Field]:
         colon = line.find(b":")
         name = line[:colon].rstrip(b" \t") if colon > 0 else b""
         if not name or any(c <= 32 or c >= 127 for c in name):
-            # Not "name:" (RFC 5322 §3.6.8): kept as a field of its own, named by the whole line with an
-            # empty value, so HEADER and HEADER.FIELDS.NOT still return it (as Dovecot does).
-            fields.append(Field(stripped, line))
+            # Not "name:" (RFC 5322 §3.6.8): kept as a line of its own that no name look-up finds, so
+            # HEADER and HEADER.FIELDS.NOT still return it (as Dovecot does).
+            fields.append(Field(stripped, line, False))
             continue
         current_name = name
         current = [line]
@@ -114,13 +125,15 @@ class HeaderBlock:
         fields = tuple(split_fields(block))
         index: dict[bytes, list[int]] = {}
         for position, item in enumerate(fields):
-            index.setdefault(item.name.lower(), []).append(position)
+            if item.is_field:
+                index.setdefault(item.name.lower(), []).append(position)
         return cls(fields, index)
 
     def _positions(self, name: bytes) -> list[int]:
         if not self.index and self.fields:
             for position, item in enumerate(self.fields):
-                self.index.setdefault(item.name.lower(), []).append(position)
+                if item.is_field:
+                    self.index.setdefault(item.name.lower(), []).append(position)
         return self.index.get(name, [])
 
     def get(self, name: bytes) -> bytes | None:
@@ -132,6 +145,10 @@ class HeaderBlock:
         """Unfolded value of the last field named ``name``: Dovecot's ENVELOPE takes the last one."""
         positions = self._positions(name)
         return self.fields[positions[-1]].value if positions else None
+
+    def last_field(self, name: bytes) -> Field | None:
+        positions = self._positions(name)
+        return self.fields[positions[-1]] if positions else None
 
     def get_all(self, name: bytes) -> list[bytes]:
         return [self.fields[position].value for position in self._positions(name)]

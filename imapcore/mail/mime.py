@@ -19,10 +19,10 @@ Scanning follows RFC 2046 §5.1.1 the way Dovecot applies it to real mail:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .headers import HeaderBlock, header_end
-from .params import parse_value
+from .params import main_value_is_clean, parse_value
 
 MAX_DEPTH = 50
 #: Parts interpreted per message; past this a multipart's last part runs to its end. Real mail has
@@ -51,6 +51,10 @@ class MimePart:
     children: tuple[MimePart, ...] = ()
     message: MimePart | None = None
     header_cut: bool = False  # the header ran into a delimiter line without its blank line
+    # Content-* fields count (Dovecot's IS_MIME): always in a multipart; for a message (top level or
+    # encapsulated) only with a MIME-Version or a Content-Type field. Otherwise Content-Transfer-Encoding,
+    # Content-ID and the rest are ignored, as in Dovecot (RFC 2045 §4 ties them to MIME-Version).
+    is_mime: bool = True
 
     @property
     def is_multipart(self) -> bool:
@@ -72,7 +76,7 @@ class MimePart:
 
 
 def parse_message(raw: bytes) -> MimePart:
-    part, _ = _parse_entity(raw, 0, len(raw), b"text", b"plain", 0, [MAX_PARTS], ())
+    part, _ = _parse_entity(raw, 0, len(raw), b"text", b"plain", 0, [MAX_PARTS], (), False)
     return part
 
 
@@ -83,7 +87,7 @@ def _content_type(header: HeaderBlock, default_type: bytes, default_subtype: byt
         main, params = parse_value(value)
         kind, _, sub = main.partition(b"/")
         kind, sub = kind.strip(), sub.strip()
-        if kind and sub:
+        if kind and sub and main_value_is_clean(value):
             return kind.lower(), sub.lower(), tuple(params), True, kind, sub
         # RFC 2045 §5.2: "It is also recommend that this default be assumed when a syntactically
         # invalid Content-Type header field is encountered." (Dovecot reports ("garbage" "") instead.)
@@ -95,13 +99,14 @@ def _content_type(header: HeaderBlock, default_type: bytes, default_subtype: byt
 class _Hit:
     """A delimiter line: where it starts, which boundary of the stack it matched, where the next line is."""
 
-    __slots__ = ("line", "level", "close", "next_line")
+    __slots__ = ("line", "level", "close", "next_line", "terminated")
 
-    def __init__(self, line: int, level: int, close: bool, next_line: int) -> None:
+    def __init__(self, line: int, level: int, close: bool, next_line: int, terminated: bool) -> None:
         self.line = line
         self.level = level
         self.close = close
         self.next_line = next_line
+        self.terminated = terminated  # the delimiter line has its line break (the data goes on)
 
 
 def _next_delimiter(raw: bytes, position: int, limit: int, stack: tuple[bytes, ...]) -> _Hit | None:
@@ -139,7 +144,7 @@ def _next_delimiter(raw: bytes, position: int, limit: int, stack: tuple[bytes, .
 def _hit(raw: bytes, line: int, after: int, level: int, limit: int) -> _Hit:
     close = after + 2 <= limit and raw.startswith(b"--", after)
     newline = raw.find(b"\n", after, limit)
-    return _Hit(line, level, close, limit if newline < 0 else newline + 1)
+    return _Hit(line, level, close, limit if newline < 0 else newline + 1, newline >= 0)
 
 
 def _content_end(raw: bytes, body_start: int, stop: int, at_delimiter: bool) -> int:
@@ -164,10 +169,29 @@ def _parse_entity(
     depth: int,
     budget: list[int],
     stack: tuple[bytes, ...],
+    in_multipart: bool = True,
 ) -> tuple[MimePart, int]:
     """Parse the entity starting at ``start``. It ends at the first delimiter line of an enclosing
     multipart (``stack``, outermost first) or at ``limit``. Returns the part and where it stopped (the
-    start of that delimiter line, or ``limit``). ``budget`` is the one-element count of parts left."""
+    start of that delimiter line, or ``limit``). ``budget`` is the one-element count of parts left;
+    ``in_multipart`` is false for a message (the top level or an encapsulated one)."""
+    part, stop = _scan_entity(raw, start, limit, default_type, default_subtype, depth, budget, stack)
+    if not in_multipart and b"mime-version" not in part.header.index and b"content-type" not in part.header.index:
+        part = replace(part, is_mime=False)
+    return part, stop
+
+
+def _scan_entity(
+    raw: bytes,
+    start: int,
+    limit: int,
+    default_type: bytes,
+    default_subtype: bytes,
+    depth: int,
+    budget: list[int],
+    stack: tuple[bytes, ...],
+) -> tuple[MimePart, int]:
+    """The work of ``_parse_entity``: header, type, and the body's extent and structure."""
     hit = _next_delimiter(raw, start, limit, stack)
     header_limit = hit.line if hit is not None else limit
     body_start = header_end(raw, start, header_limit)
@@ -199,7 +223,8 @@ def _parse_entity(
         child_type, child_sub = (b"message", b"rfc822") if sub == b"digest" else (b"text", b"plain")
         children: list[MimePart] = []
         found = _next_delimiter(raw, body_start, limit, inner_stack)  # end of the preamble
-        while found is not None and found.level == level and not found.close and budget[0] > 0:
+        # A delimiter cut off at the very end of the data (no line break) opens no part (Dovecot).
+        while found is not None and found.level == level and not found.close and found.terminated and budget[0] > 0:
             budget[0] -= 1
             child, child_stop = _parse_entity(raw, found.next_line, limit, child_type, child_sub, depth + 1, budget,
                                               inner_stack)
@@ -222,7 +247,7 @@ def _parse_entity(
         return part, stop
 
     if kind == b"message" and sub == b"rfc822":
-        inner, stop = _parse_entity(raw, body_start, limit, b"text", b"plain", depth + 1, budget, stack)
+        inner, stop = _parse_entity(raw, body_start, limit, b"text", b"plain", depth + 1, budget, stack, False)
         end = inner.end
         part = MimePart(start, body_start, end, header, kind, sub, params, explicit, kind_text, sub_text, (), inner)
         return part, stop

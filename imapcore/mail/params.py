@@ -15,13 +15,15 @@ from urllib.parse import unquote_to_bytes
 
 from .encoded_words import decode_bytes, decode_header_value
 
-_SPECIALS = b';=/"('
-_WHITESPACE = b" \t\r\n"
+# RFC 2045 §5.1 tspecials; a token is a run of anything else but space and controls.
+_TSPECIALS = frozenset(b'()<>@,;:\\"/[]?=')
+_WHITESPACE = frozenset(b" \t\r\n")
 _SECTION = re.compile(rb"^(.*?)\*(\d+)(\*?)$", re.S)
 
 
 def _tokens(value: bytes) -> list[tuple[str, bytes]]:
-    """Tokens: ("q", unquoted string), ("t", token), ("s", one of ; = /)."""
+    """("t", token) ("q", unquoted string) ("s", a tspecial), comments skipped; an unclosed quoted
+    string or comment ends the list with ("x", b'"') or ("x", b"(")."""
     tokens: list[tuple[str, bytes]] = []
     i, n = 0, len(value)
     while i < n:
@@ -43,6 +45,9 @@ def _tokens(value: bytes) -> list[tuple[str, bytes]]:
                         i += 1
                         break
                 i += 1
+            if depth > 0:
+                tokens.append(("x", b"("))
+                break
         elif c == 0x22:  # quoted string
             i += 1
             out = bytearray()
@@ -51,15 +56,21 @@ def _tokens(value: bytes) -> list[tuple[str, bytes]]:
                     i += 1
                 out.append(value[i])
                 i += 1
+            if i >= n:
+                tokens.append(("x", b'"'))
+                break
             i += 1
             tokens.append(("q", bytes(out)))
-        elif c in b";=/":
+        elif c in _TSPECIALS:
             tokens.append(("s", value[i : i + 1]))
             i += 1
         else:
             start = i
-            while i < n and value[i] not in _SPECIALS and value[i] not in _WHITESPACE:
+            while i < n and value[i] not in _TSPECIALS and value[i] not in _WHITESPACE and value[i] >= 0x20:
                 i += 1
+            if i == start:
+                i += 1  # a control character: skipped
+                continue
             tokens.append(("t", value[start:i]))
     return tokens
 
@@ -96,33 +107,87 @@ def _merge_rfc2231(params: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes
 
 
 def parse_value(value: bytes | None) -> tuple[bytes, list[tuple[bytes, bytes]]]:
-    """``(main value, [(parameter name, value), ...])``; main value is e.g. ``b"text/plain"``."""
+    """``(main value, [(parameter name, value), ...])``; main value is e.g. ``b"text/plain"``.
+
+    Read the way Dovecot reads it (our reference for BODYSTRUCTURE): the main value is a token or
+    ``token "/" token``; each parameter is ``";" token "=" (token / quoted-string)`` and anything after a
+    value up to the next ";" is ignored; an empty or nameless parameter ends the list, and an unclosed
+    quoted string or comment ends it too, dropping the value it touches.
+    """
     if not value:
         return b"", []
     tokens = _tokens(value)
-    main: list[bytes] = []
+    n = len(tokens)
     i = 0
-    while i < len(tokens) and tokens[i] != ("s", b";"):
-        main.append(tokens[i][1])
+    main = b""
+    if i < n and tokens[i][0] == "t":
+        main = tokens[i][1]
         i += 1
-    params: list[tuple[bytes, bytes]] = []
-    while i < len(tokens):
-        # at a ";": read name "=" value-pieces up to the next ";"
-        i += 1
-        start = i
-        while i < len(tokens) and tokens[i] != ("s", b";"):
+        if i < n and tokens[i] == ("s", b"/"):
+            main += b"/"
             i += 1
-        piece = tokens[start:i]
-        if len(piece) >= 2 and piece[0][0] == "t" and piece[1] == ("s", b"="):
-            name = piece[0][1]
-            rest = piece[2:]
-            if not rest:
-                params.append((name, b""))
-            elif len(rest) == 1:
-                params.append((name, rest[0][1]))
-            else:
-                params.append((name, b"".join(text for _, text in rest)))
-    return b"".join(main), _merge_rfc2231(params)
+            if i < n and tokens[i][0] == "t":
+                main += tokens[i][1]
+                i += 1
+    params: list[tuple[bytes, bytes]] = []
+    while i < n and tokens[i] != ("s", b";"):
+        if tokens[i][0] == "x":
+            return main, params
+        i += 1
+    while i < n:  # at a ";"
+        i += 1
+        if i >= n or tokens[i][0] != "t":
+            break
+        name = tokens[i][1]
+        i += 1
+        if i >= n or tokens[i] != ("s", b"="):
+            break
+        i += 1
+        if i >= n:
+            params.append((name, b""))  # "name=" at the very end: an empty value (as Dovecot keeps it)
+            break
+        if tokens[i][0] not in ("t", "q"):
+            break
+        item = tokens[i][1]
+        i += 1
+        if i < n and tokens[i][0] == "x":
+            break  # the value runs into an unclosed comment or quote: lost, and the list ends
+        params.append((name, item))
+        while i < n and tokens[i] != ("s", b";"):
+            if tokens[i][0] == "x":
+                return main, _merge_rfc2231(params)
+            i += 1
+    return main, _merge_rfc2231(params)
+
+
+def main_value_is_clean(value: bytes | None) -> bool:
+    """True when the main value (``type/subtype``) is followed by nothing or by ";": anything else
+    makes the whole Content-Type invalid for Dovecot (and for us, RFC 2045 §5.2's default applies)."""
+    if not value:
+        return False
+    tokens = _tokens(value)
+    i = 0
+    if i < len(tokens) and tokens[i][0] == "t":
+        i += 1
+        if i < len(tokens) and tokens[i] == ("s", b"/"):
+            i += 1
+            if i < len(tokens) and tokens[i][0] == "t":
+                i += 1
+    return i == len(tokens) or tokens[i] == ("s", b";")
+
+
+def single_token(value: bytes | None) -> bytes | None:
+    """The value when it is exactly one RFC 2045 token (comments allowed), else None.
+
+    Content-Transfer-Encoding is read this way (RFC 2045 §6.1 ``mechanism`` is a token); Dovecot treats
+    anything else ("base64 junk", "8bit:") as absent, i.e. 7bit.
+    """
+    if not value:
+        return None
+    tokens = _tokens(value)
+    if len(tokens) == 1 and tokens[0][0] == "t":
+        return tokens[0][1]
+    return None
 
 
 def decode_rfc2231(value: bytes) -> str:

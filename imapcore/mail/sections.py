@@ -54,7 +54,9 @@ def _header_bytes(raw: bytes, entity: MimePart) -> bytes:
 
 def _select_fields(raw: bytes, entity: MimePart, names: tuple[str, ...], keep: bool) -> bytes:
     wanted = {name.lower().encode("ascii", "replace") for name in names}
-    chosen = [field.raw for field in entity.header.fields if (field.name.lower() in wanted) == keep]
+    chosen = [
+        field.raw for field in entity.header.fields if (field.is_field and field.name.lower() in wanted) == keep
+    ]
     # Each field keeps its own line end; one lacking it (a header cut short) gets CRLF so the fields
     # stay separate, and the blank line that ends a header follows (RFC 9051 §6.4.5 example).
     out = b"".join(item if item.endswith(b"\n") else item + b"\r\n" for item in chosen)

@@ -19,7 +19,7 @@ from imapcore.protocol.encode import nstring, string
 from .addresses import Address, parse_address_list
 from .headers import HeaderBlock
 from .mime import MimePart
-from .params import parse_value
+from .params import parse_value, single_token
 
 
 def _nstring(value: bytes | None) -> bytes:
@@ -29,11 +29,17 @@ def _nstring(value: bytes | None) -> bytes:
 _SPACE_RUN = re.compile(rb"[ \t\r\n]+")
 
 
+def _raw_nstring(header: HeaderBlock, name: bytes) -> bytes:
+    """Date, Message-ID, In-Reply-To: unfolded but otherwise as sent (Dovecot keeps their spacing)."""
+    item = header.last_field(name)
+    return b"NIL" if item is None else nstring(item.unstripped_value)
+
+
 def _text_nstring(value: bytes | None) -> bytes:
-    """Unstructured ENVELOPE strings: runs of whitespace become one space, as Dovecot sends them."""
+    """The ENVELOPE subject: runs of whitespace become one space, as Dovecot sends it."""
     if value is None:
         return b"NIL"
-    return nstring(_SPACE_RUN.sub(b" ", value))
+    return nstring(_SPACE_RUN.sub(b" ", value).strip(b" "))
 
 
 def _addresses(value: bytes | None) -> bytes:
@@ -65,7 +71,7 @@ def envelope(header: HeaderBlock) -> bytes:
     if reply_list == b"NIL":
         reply_list = from_list
     return b"(%s %s %s %s %s %s %s %s %s %s)" % (
-        _text_nstring(get(b"date")),
+        _raw_nstring(header, b"date"),
         _text_nstring(get(b"subject")),
         from_list,
         sender_list,
@@ -73,8 +79,8 @@ def envelope(header: HeaderBlock) -> bytes:
         _addresses(get(b"to")),
         _addresses(get(b"cc")),
         _addresses(get(b"bcc")),
-        _text_nstring(get(b"in-reply-to")),
-        _text_nstring(get(b"message-id")),
+        _raw_nstring(header, b"in-reply-to"),
+        _raw_nstring(header, b"message-id"),
     )
 
 
@@ -92,6 +98,7 @@ def _disposition(header: HeaderBlock) -> bytes:
     if value is None:
         return b"NIL"
     kind, params = parse_value(value)
+    kind = kind.partition(b"/")[0]  # a disposition is a single token
     if not kind:
         return b"NIL"
     return b"(" + string(kind) + b" " + _params(params) + b")"
@@ -111,11 +118,11 @@ def _language(header: HeaderBlock) -> bytes:
 
 
 def _encoding(header: HeaderBlock) -> bytes:
-    value = header.get(b"content-transfer-encoding")
-    if not value:
-        return string(b"7bit")
-    token = value.split(b"(")[0].strip().split()[0] if value.split(b"(")[0].strip() else b"7bit"
-    return string(token)
+    # RFC 2045 §6.1: one token; anything else counts as absent, i.e. 7bit (as Dovecot reads it).
+    return string(single_token(header.get(b"content-transfer-encoding")) or b"7bit")
+
+
+_NO_FIELDS = HeaderBlock(())
 
 
 def line_count(raw: bytes, start: int, end: int) -> int:
@@ -137,6 +144,8 @@ def body_structure(raw: bytes, part: MimePart, extended: bool) -> bytes:
             fields += [b" " + _params(part.params), b" " + _disposition(header), b" " + _language(header),
                        b" " + _nstring(header.get(b"content-location"))]
         return b"(" + fields[0] + b" " + fields[1] + b"".join(fields[2:]) + b")"
+    if not part.is_mime:
+        header = _NO_FIELDS  # Content-* fields of a non-MIME message are not looked at (see mime.py)
     pieces = [
         string(part.type_text),
         string(part.subtype_text),

@@ -64,7 +64,9 @@ def summarize_part(raw: bytes, root: MimePart) -> MessageSummary:
         in_reply_to=_first_msg_id(header.get(b"in-reply-to")),
         references=_all_msg_ids(header.get(b"references")),
         headers=tuple(
-            (item.name.decode("ascii", "replace").lower(), decode_header_value(item.value)) for item in header.fields
+            (item.name.decode("ascii", "replace").lower(), decode_header_value(item.value))
+            for item in header.fields
+            if item.is_field
         ),
         text=message_text(raw, root),
     )

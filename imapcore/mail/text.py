@@ -15,7 +15,7 @@ from email.utils import parsedate_tz
 
 from .encoded_words import decode_bytes, decode_header_value
 from .mime import MimePart, iter_parts
-from .params import parse_value
+from .params import parse_value, single_token
 
 _BASE64_JUNK = re.compile(rb"[^A-Za-z0-9+/]")
 # Every pattern stops at the next "<" so that unclosed tags cannot make a scan quadratic.
@@ -37,11 +37,12 @@ class UnknownCTE(ValueError):
 
 
 def transfer_encoding(part: MimePart) -> bytes:
-    value = part.header.get(b"content-transfer-encoding")
-    if not value:
+    """The part's Content-Transfer-Encoding, lower case; 7bit when absent, not a single token, or in a
+    message without MIME-Version/Content-Type (as BODYSTRUCTURE reports it)."""
+    if not part.is_mime:
         return b"7bit"
-    main, _ = parse_value(value)
-    return main.strip().lower() or b"7bit"
+    token = single_token(part.header.get(b"content-transfer-encoding"))
+    return token.lower() if token else b"7bit"
 
 
 def decode_base64(data: bytes) -> bytes:
@@ -136,7 +137,9 @@ def message_text(raw: bytes, root: MimePart) -> str:
         if part.message is not None:
             header = part.message.header
             pieces.extend(
-                f"{item.name.decode('ascii', 'replace')}: {decode_header_value(item.value)}" for item in header.fields
+                f"{item.name.decode('ascii', 'replace')}: {decode_header_value(item.value)}"
+                for item in header.fields
+                if item.is_field
             )
         elif part.type == b"text" and not part.children:
             pieces.append(part_text(raw, part))

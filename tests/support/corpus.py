@@ -355,6 +355,35 @@ def generated(count: int, seed: int = 9051) -> list[tuple[str, bytes]]:
     return out
 
 
+_MUTATION_PIECES = [
+    b"\r\n", b"--", b"\r\n\r\n", b"Content-Type: multipart/mixed; boundary=x\r\n", b"\r\n--x\r\n",
+    b"\r\n--x--\r\n", b":", b" ", b"\r\n ", b"=?utf-8?q?a?=", b'"', b"(", b"<", b">", b",", b";", b"@",
+]
+
+
+def mutated(count: int, seed: int = 5) -> list[tuple[str, bytes]]:
+    """``count`` reproducible mutants of the fixed and generated corpus: structural fragments inserted,
+    spans deleted, tails cut; line ends normalized to CRLF, empty results dropped."""
+    rng = random.Random(seed)
+    base = [raw for name, raw in messages() + generated(20) if raw and not name.endswith("bare-lf")]
+    out = []
+    for index in range(count):
+        data = bytearray(rng.choice(base))
+        for _ in range(rng.randint(1, 4)):
+            position = rng.randrange(len(data))
+            operation = rng.random()
+            if operation < 0.4:
+                data[position:position] = rng.choice(_MUTATION_PIECES)
+            elif operation < 0.7:
+                del data[position : position + rng.randint(1, 20)]
+            elif position > 10:
+                data = data[:position]
+        raw = bytes(data).replace(b"\r\n", b"\n").replace(b"\r", b"").replace(b"\n", b"\r\n")
+        if raw.strip():
+            out.append((f"mutated-{seed}-{index}", raw))
+    return out
+
+
 def sample_mbox(limit: int | None = None) -> list[tuple[str, bytes]]:
     """Messages of the sample mbox (CRLF line ends), or [] when the file is absent."""
     if not SAMPLE_MBOX.exists():
