@@ -239,5 +239,5 @@ class StoreMachine(RuleBasedStateMachine):
         assert report.clean and report.unreferenced_blobs == (), report
 
 
-StoreMachine.TestCase.settings = settings(max_examples=100, stateful_step_count=25, deadline=None)
+StoreMachine.TestCase.settings = settings(max_examples=50, stateful_step_count=25, deadline=None)
 TestStoreMachine = StoreMachine.TestCase
