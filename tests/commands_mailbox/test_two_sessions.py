@@ -1,0 +1,78 @@
+"""Two sessions of one user: what one does to mailboxes, the other sees (issue: multi-device sync).
+
+Mailbox-list changes are seen by the other session's next LIST/LSUB/STATUS (IMAP has no unsolicited LIST
+without NOTIFY); message changes to its selected mailbox arrive as untagged responses at its next command
+boundary (RFC 9051 §7.4.1, §5.2)."""
+
+from __future__ import annotations
+
+MESSAGE = b"Subject: sync\r\n\r\nbody\r\n"
+
+
+async def test_create_rename_delete_seen_by_list(session):
+    a, b = await session(), await session()
+    await a.ok("CREATE Shared/Plans")
+    assert await b.ok('LIST "" "Shared*"') == [
+        '* LIST (\\HasChildren) "/" Shared',
+        '* LIST (\\HasNoChildren) "/" Shared/Plans',
+    ]
+    await a.ok("RENAME Shared Common")
+    assert await b.ok('LIST "" "Shared*"') == []
+    assert await b.ok('LIST "" "Common*"') == [
+        '* LIST (\\HasChildren) "/" Common',
+        '* LIST (\\HasNoChildren) "/" Common/Plans',
+    ]
+    await a.ok("DELETE Common/Plans")
+    assert await b.ok('LIST "" "Common*"') == ['* LIST (\\HasNoChildren) "/" Common']
+    await a.ok("SUBSCRIBE Common")
+    assert '* LSUB () "/" Common' in await b.ok('LSUB "" "*"')
+
+
+async def test_append_in_one_session_is_exists_at_noop_in_the_other(session):
+    a, b = await session(), await session()
+    await b.ok("SELECT INBOX")
+    untagged, tagged = await a.run(b"APPEND INBOX (\\Flagged) {%d+}\r\n" % len(MESSAGE) + MESSAGE)
+    assert tagged.startswith("OK [APPENDUID")
+    assert untagged == []  # a has nothing selected
+    assert await b.ok("NOOP") == ["* 1 EXISTS", "* 1 RECENT"]
+    assert await b.ok("FETCH 1 (UID FLAGS)") == ["* 1 FETCH (UID 1 FLAGS (\\Flagged \\Recent))"]
+    # A MULTIAPPEND of two: one EXISTS for both.
+    await a.ok(b"APPEND INBOX {%d+}\r\n%s {%d+}\r\n%s" % (len(MESSAGE), MESSAGE, len(MESSAGE), MESSAGE))
+    assert (await b.ok("NOOP"))[0] == "* 3 EXISTS"
+
+
+async def test_status_sees_the_other_sessions_appends(session):
+    a, b = await session(), await session()
+    await a.ok("SELECT Sent")
+    await b.ok(b"APPEND Sent {%d+}\r\n" % len(MESSAGE) + MESSAGE)
+    assert await a.ok("STATUS Sent (MESSAGES UIDNEXT)") == ["* STATUS Sent (MESSAGES 1 UIDNEXT 2)", "* 1 EXISTS", "* 1 RECENT"]
+
+
+async def test_close_in_one_session_is_expunge_in_the_other(session, server):
+    server.store.append("alice", "INBOX", MESSAGE, flags=("\\Deleted",))
+    server.store.append("alice", "INBOX", MESSAGE)
+    a, b = await session(), await session()
+    await a.ok("SELECT INBOX")
+    await b.ok("SELECT INBOX")
+    assert await a.ok("CLOSE") == []
+    assert await b.ok("NOOP") == ["* 1 EXPUNGE"]
+
+
+async def test_qresync_session_sees_vanished_for_the_other_close(session, server):
+    server.store.append("alice", "INBOX", MESSAGE, flags=("\\Deleted",))
+    a, b = await session(), await session()
+    await b.ok("ENABLE QRESYNC")
+    await a.ok("SELECT INBOX")
+    await b.ok("SELECT INBOX")
+    await a.ok("CLOSE")
+    assert await b.ok("NOOP") == ["* VANISHED 1"]  # RFC 7162 §3.2.10
+
+
+async def test_other_users_are_not_affected(session):
+    alice, bob = await session("alice"), await session("bob")
+    await bob.ok("SELECT INBOX")
+    await alice.ok("CREATE Private")
+    await alice.ok(b"APPEND INBOX {%d+}\r\n" % len(MESSAGE) + MESSAGE)
+    assert await bob.ok("NOOP") == []
+    assert await bob.ok('LIST "" "Private"') == []
+    assert (await bob.run("STATUS Private (MESSAGES)"))[1].startswith("NO [NONEXISTENT]")
