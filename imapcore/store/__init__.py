@@ -46,6 +46,7 @@ from .errors import (
     InvalidBlobId,
     InvalidFlag,
     InvalidMailboxName,
+    InvalidSpecialUse,
     MailboxExists,
     MailboxNotFound,
     OverQuota,

@@ -68,6 +68,16 @@ class CannotDeleteInbox(StoreError):
         super().__init__("INBOX cannot be deleted")
 
 
+class InvalidSpecialUse(StoreError):
+    """RFC 6154 §3 CREATE (USE (...)) with an attribute the server does not know: ``NO [USEATTR]``."""
+
+    code = "USEATTR"
+
+    def __init__(self, attribute: str):
+        super().__init__(f"unknown special-use attribute: {attribute!r}")
+        self.attribute = attribute
+
+
 class OverQuota(StoreError):
     """RFC 9208 §4.3 / RFC 5530: the operation would exceed a storage or message-count limit."""
 

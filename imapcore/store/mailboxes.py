@@ -16,13 +16,27 @@ import time
 import uuid
 
 from . import names, uidranges
-from .errors import CannotDeleteInbox, HasChildren, InvalidMailboxName, MailboxExists, MailboxNotFound
+from .errors import (
+    CannotDeleteInbox,
+    HasChildren,
+    InvalidMailboxName,
+    InvalidSpecialUse,
+    MailboxExists,
+    MailboxNotFound,
+)
 from .feed import Change, ChangeKind
 from .records import MailboxInfo, MailboxSnapshot, MailboxStatus
 
 
 if TYPE_CHECKING:  # annotations only
     from .store import _Transaction
+
+
+#: RFC 6154 §2 special-use attributes, and \\Important (RFC 8457), by lower-case spelling.
+SPECIAL_USE_ATTRIBUTES = {
+    name.lower(): name
+    for name in ("\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent", "\\Trash", "\\Important")
+}
 
 
 class MailboxOperations:
@@ -81,8 +95,16 @@ class MailboxOperations:
         return mailbox_id
 
     def create_mailbox(self, user: str, name: str, *, special_use: str | None = None) -> MailboxInfo:
-        """RFC 9051 §6.3.4: create ``name`` and any missing superior names."""
+        """RFC 9051 §6.3.4: create ``name`` and any missing superior names.
+
+        ``special_use`` is one RFC 6154 attribute (RFC 6154 §3 CREATE-SPECIAL-USE), e.g. ``\\Sent``.
+        """
         name = names.normalize(name)
+        if special_use is not None:
+            canonical = SPECIAL_USE_ATTRIBUTES.get(special_use.lower())
+            if canonical is None:
+                raise InvalidSpecialUse(special_use)
+            special_use = canonical
         with self._transaction() as tx:
             conn = tx.conn
             user_id = self._user_id(conn, user)

@@ -124,3 +124,14 @@ def test_delete_user_removes_everything_and_the_name_can_return(store):
     store.create_user("bob")
     assert store.status("bob", "INBOX").messages == 0
     assert store.fsck().clean
+
+
+def test_create_with_special_use(store):
+    from imapcore.store import InvalidSpecialUse
+
+    created = store.create_mailbox("alice", "Everything", special_use="\\all")
+    assert created.special_use == "\\All"
+    with pytest.raises(InvalidSpecialUse) as info:
+        store.create_mailbox("alice", "Odd", special_use="\\Bogus")
+    assert info.value.code == "USEATTR"
+    assert "Odd" not in names(store)
