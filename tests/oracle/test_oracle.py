@@ -28,13 +28,12 @@ them, or the script avoids them):
 from __future__ import annotations
 
 import contextlib
-import difflib
 from pathlib import Path
 
 import pytest
 
 from support.live_servers import SERVER_KINDS, UserPool, live_server, pool_users, skip_unless_available
-from support.oracle_kit import load_scripts, normalised, run_script, transcript
+from support.oracle_kit import answers_match, differences, load_scripts, normalised, run_script, transcript
 
 SCRIPTS = load_scripts(Path(__file__).parent / "scripts")
 
@@ -82,8 +81,9 @@ def test_script_sane_on_dovecot(dovecot, name):
 def test_same_answers(servers, name):
     results = {kind: _run(server, SCRIPTS[name]) for kind, server in servers.items()}
     expected, actual = normalised(results["dovecot"]), normalised(results["imapcore"])
-    if expected != actual:
-        left = [f"C: {sent}\n" + "".join(f"   {line}\n" for line in lines) for sent, lines in expected]
-        right = [f"C: {sent}\n" + "".join(f"   {line}\n" for line in lines) for sent, lines in actual]
-        diff = "".join(difflib.unified_diff(left, right, "dovecot", "imapcore", n=1))
-        pytest.fail(f"{name}: normalised answers differ\n{diff}\n--- imapcore raw ---\n{transcript(results['imapcore'])}")
+    if not answers_match(expected, actual):
+        report = differences(expected, actual)
+        pytest.fail(
+            f"{name}: normalised answers differ (- dovecot, + imapcore)\n{report}\n"
+            f"--- imapcore raw ---\n{transcript(results['imapcore'])}"
+        )

@@ -230,8 +230,8 @@ service stats {{
 
 
 #: ``namespace_config`` giving Dovecot the special-use mailboxes imapcore creates for every new user
-#: (``imapcore.store.DEFAULT_MAILBOXES``), auto-created and subscribed, so LIST answers are comparable.
-SPECIAL_USE_MAILBOXES = "".join(
+#: (``imapcore.store.DEFAULT_MAILBOXES``), auto-created and subscribed (INBOX too), so LIST answers compare.
+SPECIAL_USE_MAILBOXES = "  mailbox INBOX {\n    auto = subscribe\n  }\n" + "".join(
     f"  mailbox {name} {{\n    special_use = \\{name}\n    auto = subscribe\n  }}\n"
     for name in ("Sent", "Drafts", "Trash", "Junk", "Archive")
 )

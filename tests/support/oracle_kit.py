@@ -29,17 +29,29 @@ Normalisation (what legitimately differs between two correct servers, each rule 
   (RFC 7162 §3.1.1 "the exact value... is not specified"); which messages a CHANGEDSINCE returns, and
   MODIFIED sets, are still compared;
 * ``MAILBOXID``/``EMAILID``/``THREADID`` values become ``<objectid>`` (RFC 8474 §4: server-assigned);
+  the untagged ``OK [MAILBOXID]`` of SELECT is dropped (it exists only with OBJECTID, which Dovecot 2.3
+  does not implement); a tagged ``[CLIENTBUG]`` (Dovecot, informational, RFC 5530 §3) is dropped;
 * order inside a FETCH response, inside flag and attribute lists, and between untagged responses of one
   command is not compared (RFC 9051 §7.5.2 items "in any order"; §7 untagged data arrive in no fixed
   order), except EXPUNGE: a run of EXPUNGE responses is replaced by the set of message numbers they
   removed counted in the numbering before the run, since "4, 4" and "5, 4" remove the same two messages
   (RFC 9051 §7.5.1);
+* with two sessions on one mailbox, \\Recent and RECENT counts are not compared: which session is
+  "the first session to have been notified" (RFC 3501 §2.3.2) is a race; a FETCH for a message expunged
+  later in the same step's responses is not compared (a server may coalesce it into the EXPUNGE);
+* INTERNALDATE compares as the UTC instant (Dovecot's Maildir keeps no zone; RFC 9051 §2.3.3);
+* in an extended LIST, \\HasChildren/\\HasNoChildren and special-use attributes compare only when
+  requested (RFC 5258 §4 "MAY", RFC 6154 §2); unrequested MODSEQ in a FETCH answer and UID in an
+  unsolicited FETCH before CONDSTORE is enabled are ignored (RFC 7162 §3.2.4 requires them only after);
+* a tagged NO without a code on Dovecot's side matches a NO with a code (RFC 5530 codes are optional);
+  BADCHARSET's optional charset list is not compared (RFC 9051 §7.1);
 * quoted string, literal and atom forms of the same value compare equal (RFC 9051 §4.3: "a string is in
   one of three forms"); UID and sequence sets compare as the sets they denote (``1:3`` = ``1,2,3``).
 """
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -203,6 +215,13 @@ def _run_command(session: _Session, step: Step, text: str, timeout: float) -> St
 
 # -- normalisation -----------------------------------------------------------------------------------
 
+#: ``* OK [MAILBOXID (...)]`` on SELECT comes with OBJECTID (RFC 8474 §4.2), which Dovecot 2.3 lacks.
+_DROPPED_UNTAGGED_CODES = {"MAILBOXID"}
+#: Dovecot's informational ``[CLIENTBUG]`` (RFC 5530 §3: "the server has detected a client bug") on
+#: a tagged OK, e.g. STATUS of the selected mailbox: the command's outcome is the same.
+#: ``[MAILBOXID (...)]`` on CREATE's tagged OK comes with OBJECTID (RFC 8474 §4.1), absent in Dovecot 2.3.
+_DROPPED_TAGGED_CODES = {"CLIENTBUG", "MAILBOXID"}
+
 _CODE = re.compile(rb"^\[([^\]]*(?:\[[^\]]*\][^\]]*)*)\]")
 
 
@@ -270,6 +289,8 @@ def _normalise_code(code: bytes) -> str:
     if upper == "COPYUID":
         parts = args.split()
         return "COPYUID <uidvalidity> " + " ".join(_normalise_set(p) for p in parts[1:])
+    if upper == "BADCHARSET":
+        return "BADCHARSET"  # the charset list is optional (RFC 9051 §7.1)
     if upper == "MODIFIED":
         return f"MODIFIED {_normalise_set(args)}"
     if upper in ("PERMANENTFLAGS",):
@@ -281,12 +302,44 @@ def _normalise_code(code: bytes) -> str:
     return (upper + (" " + args if args else "")).strip()
 
 
-def _normalise_fetch(number: str, data: bytes) -> str:
+def _utc_instant(value) -> str:
+    text = value.decode() if isinstance(value, bytes) else str(value)
+    try:
+        moment = datetime.datetime.strptime(text.strip(), "%d-%b-%Y %H:%M:%S %z")
+    except ValueError:
+        return repr(text)
+    return moment.astimezone(datetime.timezone.utc).strftime("'%Y-%m-%dT%H:%M:%SZ'")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the normaliser must know about the command a response answers."""
+
+    command: str = ""
+    condstore: bool = False  # a CONDSTORE-enabling command was issued in this session (RFC 7162 §3.1)
+
+    @property
+    def verb(self) -> str:
+        words = self.command.upper().split()
+        if words[:1] == ["UID"]:
+            words = words[1:]
+        return words[0] if words else ""
+
+
+def _normalise_fetch(number: str, data: bytes, context: Context = Context()) -> str:
     items = _parse_all(data)[0]
     pairs = []
+    solicited = context.verb == "FETCH"
+    asked = context.command.upper()
     for i in range(0, len(items) - 1, 2):
         name, value = items[i].upper(), items[i + 1]
-        if name == "FLAGS":
+        if name == "MODSEQ" and solicited and "MODSEQ" not in asked and "CHANGEDSINCE" not in asked:
+            continue  # an unrequested extra item (RFC 7162 §3.2.4 neither requires nor forbids it)
+        if name == "UID" and not solicited and not context.condstore:
+            continue  # UID in an unsolicited FETCH is optional before CONDSTORE (RFC 7162 §3.2.4)
+        if name == "INTERNALDATE":
+            pairs.append(f"INTERNALDATE {_utc_instant(value)}")
+        elif name == "FLAGS":
             value = sorted(value, key=str.upper)
             pairs.append(f"FLAGS ({' '.join(value)})")
         elif name == "MODSEQ":
@@ -298,7 +351,7 @@ def _normalise_fetch(number: str, data: bytes) -> str:
     return f"* {number} FETCH (" + " ".join(sorted(pairs)) + ")"
 
 
-def normalise_response(response: bytes) -> str | None:
+def normalise_response(response: bytes, context: Context = Context()) -> str | None:
     """One response in canonical form, or None when it carries nothing comparable."""
     if response.startswith(b"+"):
         return "+"
@@ -310,7 +363,10 @@ def normalise_response(response: bytes) -> str | None:
             match = _CODE.match(rest)
             if not match:
                 return None if upper == b"OK" else f"* {head.decode()}"
-            return f"* {upper.decode()} [{_normalise_code(match.group(1))}]"
+            code = _normalise_code(match.group(1))
+            if upper == b"OK" and code.split()[0] in _DROPPED_UNTAGGED_CODES:
+                return None
+            return f"* {upper.decode()} [{code}]"
         if upper == b"CAPABILITY":
             return "* CAPABILITY <caps>"
         if upper == b"ID":
@@ -332,6 +388,8 @@ def normalise_response(response: bytes) -> str | None:
                 value = items[i + 1]
                 if name == "HIGHESTMODSEQ":
                     value = "<modseq>"
+                elif name == "UIDVALIDITY":
+                    value = "<uidvalidity>"
                 elif name == "MAILBOXID":
                     value = "<objectid>"
                 pairs.append(f"{name} {value if isinstance(value, str) else _render(value)}")
@@ -354,7 +412,7 @@ def normalise_response(response: bytes) -> str | None:
             return f"* VANISHED {'(EARLIER) ' if earlier else ''}{_normalise_set(uids)}"
         second, _, tail = rest.partition(b" ")
         if head.isdigit() and second.upper() == b"FETCH":
-            return _normalise_fetch(head.decode(), tail)
+            return _normalise_fetch(head.decode(), tail, context)
         if head.isdigit():
             return f"* {head.decode()} {second.upper().decode()}"
         return "* " + body.decode("utf-8", "backslashreplace")
@@ -362,7 +420,31 @@ def normalise_response(response: bytes) -> str | None:
     status, _, text = rest.partition(b" ")
     match = _CODE.match(text)
     code = f" [{_normalise_code(match.group(1))}]" if match else ""
+    if match and _normalise_code(match.group(1)).split()[0] in _DROPPED_TAGGED_CODES:
+        code = ""
     return f"{tag.decode()} {status.upper().decode()}{code}"
+
+
+def _drop_fetch_of_expunged(untagged: list[bytes]) -> list[bytes]:
+    """Drop a FETCH for a message that a later EXPUNGE of the same step removes.
+
+    A server may report a flag change and then the expunge of that message, or coalesce both into the
+    expunge (Dovecot does when it notices both at once): the client ends in the same state either way
+    (RFC 9051 §7.5.1: the expunged message is gone, its flags with it).
+    """
+    pending: dict[int, list[int]] = {}  # current message number -> indices of FETCH responses
+    dropped: set[int] = set()
+    for index, response in enumerate(untagged):
+        fetch = re.match(rb"^\* (\d+) FETCH ", response)
+        if fetch:
+            pending.setdefault(int(fetch.group(1)), []).append(index)
+            continue
+        expunge = re.match(rb"^\* (\d+) EXPUNGE$", response)
+        if expunge:
+            number = int(expunge.group(1))
+            dropped.update(pending.pop(number, []))
+            pending = {(n - 1 if n > number else n): v for n, v in pending.items()}
+    return [r for i, r in enumerate(untagged) if i not in dropped]
 
 
 def _original_numbers(expunges: list[int]) -> list[int]:
@@ -377,7 +459,7 @@ def _original_numbers(expunges: list[int]) -> list[int]:
     return sorted(removed)
 
 
-def normalise_step(responses: list[bytes]) -> list[str]:
+def normalise_step(responses: list[bytes], context: Context = Context()) -> list[str]:
     """The comparable form of one step: sorted untagged (EXPUNGE runs as sets), tagged line last."""
     if not responses:
         return []
@@ -385,25 +467,116 @@ def normalise_step(responses: list[bytes]) -> list[str]:
     is_tagged = not last.startswith((b"*", b"+"))
     if not is_tagged:
         untagged.append(last)
+    untagged = _drop_fetch_of_expunged(untagged)
     lines, expunges = [], []
     for response in untagged:
         match = re.match(rb"^\* (\d+) EXPUNGE$", response)
         if match:
             expunges.append(int(match.group(1)))
             continue
-        normal = normalise_response(response)
+        normal = normalise_response(response, context)
         if normal is not None:
-            lines.append(normal)
+            lines.append(_list_attributes(normal, context))
     if expunges:
         lines.append("* EXPUNGE removed " + ",".join(str(n) for n in _original_numbers(expunges)))
     out = sorted(lines)
     if is_tagged:
-        out.append(normalise_response(last))
+        out.append(normalise_response(last, context))
     return out
 
 
+_CHILD_INFO = {"\\HASCHILDREN", "\\HASNOCHILDREN"}
+_SPECIAL_USE = {"\\ALL", "\\ARCHIVE", "\\DRAFTS", "\\FLAGGED", "\\JUNK", "\\SENT", "\\TRASH"}
+
+
+def _list_attributes(line: str, context: Context) -> str:
+    """In an extended LIST, child and special-use attributes are compared only when asked for.
+
+    RFC 5258 §4: without the CHILDREN return option the server "MAY" still return \\HasChildren /
+    \\HasNoChildren; RFC 6154 §2: special-use attributes may be returned in any LIST. Dovecot omits them
+    in LIST (SUBSCRIBED ...) and imapcore includes them; a plain LIST compares them all.
+    """
+    if not line.startswith(("* LIST (", "* LSUB (")) or context.verb not in ("LIST", "LSUB"):
+        return line
+    command = context.command.upper()
+    extended = "RETURN" in command or command.split()[1:2] and command.split()[1].startswith("(")
+    if not extended:
+        return line
+    head, _, rest = line.partition("(")
+    attributes, _, tail = rest.partition(")")
+    kept = []
+    for attribute in attributes.split():
+        upper = attribute.upper()
+        if upper in _CHILD_INFO and "CHILDREN" not in command:
+            continue
+        if upper in _SPECIAL_USE and "SPECIAL-USE" not in command:
+            continue
+        kept.append(attribute)
+    return f"{head}({' '.join(kept)}){tail}"
+
+
+_CONDSTORE_ENABLING = re.compile(r"\b(CONDSTORE|QRESYNC|MODSEQ|CHANGEDSINCE|UNCHANGEDSINCE)\b", re.I)
+
+
 def normalised(results: list[StepResult]) -> list[tuple[str, list[str]]]:
-    return [(r.sent, normalise_step(r.responses)) for r in results]
+    """(script line, normalised responses) per command; the script line has ${variables} unexpanded."""
+    out = []
+    condstore: set[str] = set()
+    commands: dict[str, str] = {}
+    shared = len({r.step.session for r in results}) > 1
+    for r in results:
+        command = r.step.text
+        if command.upper() == "DONE":
+            command = commands.get(r.step.session, "IDLE")
+        else:
+            commands[r.step.session] = command
+        if _CONDSTORE_ENABLING.search(command):
+            condstore.add(r.step.session)
+        context = Context(command, r.step.session in condstore)
+        lines = normalise_step(r.responses, context)
+        if shared:
+            lines = [_without_recent(line) for line in lines if not re.fullmatch(r"\* \d+ RECENT", line)]
+        out.append((f"{r.step.session}: {r.step.text}", lines))
+    return out
+
+
+def _without_recent(line: str) -> str:
+    """With two sessions on one mailbox, which one sees a new message as \\Recent is a race: RFC 3501
+    §2.3.2 gives it to "the first session to have been notified". Such scripts compare without it."""
+    return re.sub(r" ?\\Recent\b", "", line).replace("( ", "(").replace("FLAGS ()", "FLAGS ()")
+
+
+def _line_matches(want: str, got: str) -> bool:
+    """Equal, or a tagged NO without a code on the reference side against a NO with one (RFC 5530 codes
+    are optional: Dovecot sends none on SELECT/STATUS of a missing mailbox or DELETE INBOX)."""
+    if want == got:
+        return True
+    match = re.fullmatch(r"(\S+) NO", want)
+    return bool(match) and got.startswith(f"{match.group(1)} NO [")
+
+
+def steps_match(want: list[str], got: list[str]) -> bool:
+    return len(want) == len(got) and all(_line_matches(w, g) for w, g in zip(want, got))
+
+
+def answers_match(expected, actual) -> bool:
+    return len(expected) == len(actual) and all(steps_match(w, g) for (_, w), (_, g) in zip(expected, actual))
+
+
+def differences(expected: list[tuple[str, list[str]]], actual: list[tuple[str, list[str]]]) -> str:
+    """A readable report of the steps whose normalised answers differ (empty when none)."""
+    out = []
+    for index, ((command, want), (_, got)) in enumerate(zip(expected, actual)):
+        if steps_match(want, got):
+            continue
+        out.append(f"step {index + 1}: {command}")
+        out.extend(f"    - {line}" for line in want if line not in got)
+        out.extend(f"    + {line}" for line in got if line not in want)
+        if sorted(want) == sorted(got) or not [l for l in want if l not in got] + [l for l in got if l not in want]:
+            out.append("    (same lines, different multiplicity or order)")
+    if len(expected) != len(actual):
+        out.append(f"step count differs: {len(expected)} vs {len(actual)}")
+    return "\n".join(out)
 
 
 def transcript(results: list[StepResult]) -> str:
