@@ -100,6 +100,8 @@ class SelectedMailbox:
         self._expunge_pending: set[int] = set()  # expunged elsewhere, not yet told (RFC 9051 §7.5.1)
         self._flag_updates: dict[int, tuple[frozenset[str], int]] = {}
         self._changes: list[Change] = []
+        self._unclaimed_arrivals = False
+        self._claimed: set[int] = set()  # \\Recent UIDs claimed from the store, not yet in ``recent``
 
     # --- opening and closing ------------------------------------------------------------------------
 
@@ -141,15 +143,15 @@ class SelectedMailbox:
         RFC 9051 §9: ``*`` is the largest number in use and ``n:m`` equals ``m:n``. For a UID set, UIDs
         that do not exist are silently left out (RFC 9051 §6.4.8) and ``n:*`` with n above every UID
         still names the largest one. For message sequence numbers, a number above EXISTS is a client
-        error, answered ``BAD`` as Dovecot does ("Invalid messageset"); ``*`` in an empty mailbox names
-        nothing. ``$`` is the saved search result (RFC 5182 §2.1), minus what has been expunged.
+        error, answered ``BAD`` as Dovecot does ("Invalid messageset"), and so is any sequence set,
+        ``*`` included, in an empty mailbox (Dovecot again). ``$`` is the saved search result (RFC 5182 §2.1), minus what has been expunged.
         """
         uids = self.uids
         if sequence_set.saved:
             saved = self.saved_result or ()
             return sorted(u for u in set(saved) if self.seq_of(u) is not None)
         if not uids:
-            if not uid and any(STAR not in pair for pair in sequence_set.ranges):
+            if not uid:
                 raise BadCommand("Invalid messageset: the mailbox is empty")
             return []
         if uid:
@@ -189,26 +191,47 @@ class SelectedMailbox:
 
     # --- changes from elsewhere --------------------------------------------------------------------------
 
-    async def poll(self) -> None:
+    async def poll(self, claim_recent: bool = True) -> None:
         """Collect the changes already waiting on the feed (a command boundary). Never blocks for long:
-        only a RESYNC makes it read the store."""
+        only a RESYNC, or claiming \\Recent for an IMAP4rev1 client, makes it call the store."""
         while True:
             try:
                 change = self._subscription.receive_nowait()
             except trio.WouldBlock:
-                return
+                break
             await self._collect(change)
+        if claim_recent:
+            await self._claim_recent()
 
     async def wait(self) -> None:
         """Wait for at least one change, then collect what else is waiting (IDLE)."""
         await self._collect(await self._subscription.receive())
-        await self.poll()
+        # An idling session does not claim \\Recent: the session that made the change (or the next one
+        # at a command boundary) gets it, as with Dovecot, whose IDLE notices changes a little later.
+        await self.poll(claim_recent=False)
+
+    async def _claim_recent(self) -> None:
+        """RFC 3501 §2.3.2: a new message is \\Recent in one session only, the first to be told about
+        it (as Dovecot does). An IMAP4rev1 session with the mailbox open read-write claims the recent
+        messages when new ones arrive; EXAMINE never claims."""
+        if self.read_only or self._ctx.rev2 or not self._unclaimed_arrivals:
+            return
+        self._unclaimed_arrivals = False
+        try:
+            claimed = await self._ctx.run_store(self._ctx.store.claim_recent, self.mailbox_id)
+        except MailboxNotFound:
+            self.deleted = True
+            return
+        self._claimed.update(claimed)
 
     async def _collect(self, change: Change) -> None:
         if change.kind is ChangeKind.RESYNC:
             await self._resync()
+            self._unclaimed_arrivals = True
         else:
             self._changes.append(change)
+            if change.kind is ChangeKind.MESSAGES_ADDED:
+                self._unclaimed_arrivals = True
 
     async def _resync(self) -> None:
         ctx = self._ctx
@@ -244,6 +267,7 @@ class SelectedMailbox:
         """Fold the collected changes into the view's pending state; True if EXISTS grew."""
         grew = False
         changes, self._changes = self._changes, []
+        claimed, self._claimed = self._claimed, set()
         for change in changes:
             kind = change.kind
             if kind is ChangeKind.MESSAGES_ADDED:
@@ -252,8 +276,6 @@ class SelectedMailbox:
                         self.uids.append(uid)
                         self._max_known = uid
                         grew = True
-                        if not self._ctx.rev2:
-                            self.recent.add(uid)
                 if change.uid_next > self.uid_next:
                     self.uid_next = change.uid_next
             elif kind is ChangeKind.EXPUNGED:
@@ -278,6 +300,11 @@ class SelectedMailbox:
                 self.deleted = True
             if change.highest_modseq > self.highest_modseq and change.mailbox_id == self.mailbox_id:
                 self.highest_modseq = change.highest_modseq
+        for uid in claimed:
+            if self.seq_of(uid) is not None:
+                self.recent.add(uid)
+            elif uid > self._max_known:  # claimed before its feed change was collected: keep for later
+                self._claimed.add(uid)
         return grew
 
     def pending_updates(self, allow_expunge: bool) -> list[Response]:

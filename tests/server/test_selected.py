@@ -69,10 +69,11 @@ async def test_resolve_sequence_numbers_uids_star_and_saved(tmp_path):
     store.close()
 
 
-async def test_empty_mailbox_star_names_nothing(tmp_path):
+async def test_empty_mailbox_sequence_sets_are_bad_uid_sets_empty(tmp_path):
     store, (ctx,) = await open_sessions(tmp_path, 1)
     selected = await ctx.select("Trash", read_only=True)
-    assert selected.resolve(seqset((1, STAR)), uid=False) == []
+    with pytest.raises(BadCommand):
+        selected.resolve(seqset((1, STAR)), uid=False)  # Dovecot: "Invalid messageset"
     assert selected.resolve(seqset((1, STAR)), uid=True) == []
     with pytest.raises(BadCommand):
         selected.resolve(seqset((1, 1)), uid=False)
@@ -94,7 +95,11 @@ async def test_other_sessions_changes_become_untagged_responses(tmp_path):
     result = await a.run_store(store.store_flags, a.selected.mailbox_id, [1], FlagMode.ADD, ["\\Seen", "$Work"])
     a.selected.note_flags(result.changed)
     assert await updates(b) == [b"* 1 FETCH (UID 1 FLAGS (\\Seen $Work))\r\n"]
-    assert await updates(a) == [b"* 2 EXISTS\r\n", b"* 1 RECENT\r\n"]  # "a" reported its own STORE
+    # "a" (IMAP4rev1) reported its own STORE; it is the first to look since the messages arrived (no
+    # SELECT handler claimed message 1 here), so both are \Recent there and nowhere else (RFC 3501 §2.3.2).
+    assert await updates(a) == [b"* 2 EXISTS\r\n", b"* 2 RECENT\r\n"]
+    assert a.selected.recent == {1, 2}
+    assert b.selected.recent == set()
     b.enabled.add("CONDSTORE")
     result = await a.run_store(store.store_flags, a.selected.mailbox_id, [2], FlagMode.ADD, ["\\Flagged"])
     modseq = result.changed[0].modseq
