@@ -9,12 +9,11 @@ removes the blob files it created that nothing refers to.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import datetime as _dt
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import flags as flagcodec
 from . import names, uidranges
@@ -23,7 +22,6 @@ from .delivery import ParsedBlob, prepare_blob
 from .errors import OverQuota
 from .feed import Change, ChangeKind
 from .records import AppendResult, NewMessage
-
 
 if TYPE_CHECKING:  # annotations only
     from .store import _Transaction

@@ -10,10 +10,9 @@ and keywords in one snapshot.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import time
 import uuid
+from typing import TYPE_CHECKING
 
 from . import names, uidranges
 from .errors import (
@@ -26,7 +25,6 @@ from .errors import (
 )
 from .feed import Change, ChangeKind
 from .records import MailboxInfo, MailboxSnapshot, MailboxStatus
-
 
 if TYPE_CHECKING:  # annotations only
     from .store import _Transaction

@@ -9,11 +9,10 @@ only the columns asked for and returns the ENVELOPE/BODY/BODYSTRUCTURE serialize
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import datetime as _dt
 import time
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from imapcore.syntax.model import SequenceSet
 
@@ -48,7 +47,6 @@ _MAX_SQL_RANGES = 32
 _EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
 
 UidSet = SequenceSet | Iterable[int]
-
 
 
 
