@@ -16,10 +16,25 @@ This module adds what belongs to the session:
   SEARCH with SAVE leaves ``$`` empty (RFC 5182 §2.1);
 * a MODSEQ criterion turns CONDSTORE on and adds the highest MODSEQ of the matches: ``(MODSEQ n)`` after
   ``* SEARCH`` or ``MODSEQ n`` in ESEARCH (RFC 7162 §3.1.5).
+
+SORT (RFC 5256 §3, with DISPLAYFROM/DISPLAYTO of RFC 5957) searches the same way, then orders the matches
+by keys read from each message's header in a worker thread (``sort_uids``): ARRIVAL is INTERNALDATE, DATE
+the Date: header in UTC (INTERNALDATE when it is missing or unusable), SUBJECT the RFC 5256 base subject,
+FROM/TO/CC the local part of the first address, DISPLAYFROM/DISPLAYTO its decoded display name or else
+the address; strings compare case-insensitively (``search_fold``). REVERSE applies to its own key only,
+and ties keep mailbox order (RFC 5256 §3). The result is ``* SORT n...``; ESORT return options are not
+implemented and answered ``BAD``. THREAD is not implemented (and not advertised).
 """
 
 from __future__ import annotations
 
+import functools
+
+from imapcore.mail.addresses import parse_address_list
+from imapcore.mail.encoded_words import decode_header_value
+from imapcore.mail.mime import parse_message
+from imapcore.mail.search import search_fold
+from imapcore.mail.text import base_subject, parse_date
 from imapcore.protocol import codes, encode
 from imapcore.protocol.errors import BadCommand, CommandFailed
 from imapcore.protocol.responses import Atom, DataResponse, Raw
@@ -177,3 +192,82 @@ async def search(ctx: SessionContext, cmd: c.Search) -> Completion:
         result.append(("MODSEQ", modseq))
     ctx.untagged(esearch(cmd.tag, cmd.uid, result))
     return Completion(text="Search completed")
+
+
+# --- SORT (RFC 5256, RFC 5957) ---------------------------------------------------------------------------
+
+#: SORT keys read from the message header (the others come from the store's metadata).
+_HEADER_KEYS = frozenset({"CC", "DATE", "FROM", "SUBJECT", "TO", "DISPLAYFROM", "DISPLAYTO"})
+SORT_KEYS = _HEADER_KEYS | {"ARRIVAL", "SIZE"}
+
+
+def _first_address(header, name: bytes):
+    addresses = [item for item in parse_address_list(header.get(name)) if item.mailbox is not None and item.host is not None]
+    return addresses[0] if addresses else None
+
+
+def _sort_value(key: str, row, header) -> object:
+    if key == "ARRIVAL":
+        return row.internal_date.timestamp()
+    if key == "SIZE":
+        return row.size
+    if key == "DATE":
+        sent = parse_date(header.get(b"date"))
+        return (sent or row.internal_date).timestamp()
+    if key == "SUBJECT":
+        return search_fold(base_subject(decode_header_value(header.get(b"subject") or b"")))
+    field = {"FROM": b"from", "TO": b"to", "CC": b"cc", "DISPLAYFROM": b"from", "DISPLAYTO": b"to"}[key]
+    address = _first_address(header, field)
+    if address is None:
+        return ""
+    if key.startswith("DISPLAY"):
+        # RFC 5957 §3: the decoded display name, or the address itself when there is none.
+        if address.name:
+            return search_fold(decode_header_value(address.name))
+        return search_fold((address.mailbox + b"@" + address.host).decode("utf-8", "replace"))
+    return search_fold(address.mailbox.decode("utf-8", "replace"))  # RFC 5256 §3: addr-mailbox
+
+
+def sort_uids(store, mailbox_id: int, uids: list[int], criteria: tuple[c.SortCriterion, ...]) -> list[int]:
+    """``uids`` ordered by ``criteria`` (ties in UID order, which is mailbox order). Blocking."""
+    needs_header = any(criterion.key in _HEADER_KEYS for criterion in criteria)
+    rows = store.fetch_rows(mailbox_id, uids, ("size", "internal_date", "blob_id"))
+    keyed = []
+    for row in rows:
+        header = parse_message(store.read_blob(row.blob_id)).header if needs_header else None
+        keyed.append((tuple(_sort_value(criterion.key, row, header) for criterion in criteria), row.uid))
+
+    def compare(left, right) -> int:
+        for index, criterion in enumerate(criteria):
+            a, b = left[0][index], right[0][index]
+            if a != b:
+                order = -1 if a < b else 1
+                return -order if criterion.reverse else order
+        return -1 if left[1] < right[1] else (1 if left[1] > right[1] else 0)
+
+    keyed.sort(key=functools.cmp_to_key(compare))
+    return [uid for _values, uid in keyed]
+
+
+@handles(c.Sort)
+async def sort(ctx: SessionContext, cmd: c.Sort) -> Completion:
+    """RFC 5256 §3 SORT / UID SORT; the charset is mandatory there and checked like SEARCH's."""
+    selected = ctx.selected
+    assert selected is not None
+    if cmd.return_options is not None:
+        raise BadCommand("SORT RETURN (ESORT) is not supported")
+    for criterion in cmd.criteria:
+        if criterion.key.upper() not in SORT_KEYS:
+            raise BadCommand(f"Unsupported sort criterion {criterion.key}")
+    check_charset(cmd.charset)
+    criteria = tuple(c.SortCriterion(criterion.key.upper(), criterion.reverse) for criterion in cmd.criteria)
+    if uses_modseq(cmd.search):
+        ctx.use_condstore()
+    uids = await run_search(ctx, cmd.search)
+    ordered = await ctx.run_store(sort_uids, ctx.store, selected.mailbox_id, uids, criteria) if uids else []
+    if cmd.uid:
+        numbers = ordered
+    else:
+        numbers = [seq for seq in map(selected.seq_of, ordered) if seq is not None]
+    ctx.untagged(DataResponse((Atom("SORT"), *numbers)))
+    return Completion(text="Sort completed")

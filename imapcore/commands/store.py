@@ -101,5 +101,5 @@ async def store(ctx: SessionContext, cmd: c.Store) -> Completion:
         else:
             numbers = sorted(seq for seq in map(selected.seq_of, result.modified) if seq is not None)
         if numbers:
-            return Completion(codes.modified(numbers), "Conditional STORE failed")
+            return Completion(codes.modified(numbers), "Conditional store failed")
     return Completion(text="Store completed")

@@ -73,3 +73,21 @@ async def test_modseq_search(mailbox, login):
     assert await client.command("m3", f"SEARCH RETURN (COUNT) MODSEQ {highest}") == [
         f'* ESEARCH (TAG "m3") COUNT 1 MODSEQ {highest}\r\n'.encode(), b"m3 OK Search completed\r\n"]
     await client.aclose()
+
+
+async def test_sort(mailbox, login):
+    client = await login(mailbox)
+    # Base subjects (RFC 5256 §2.1): "Re: Lunch plans" sorts with "Lunch plans", ties in mailbox order.
+    assert await client.command("o1", "SORT (SUBJECT) UTF-8 ALL") == [b"* SORT 5 1 3 2 4\r\n", b"o1 OK Sort completed\r\n"]
+    # DATE is the Date: header in UTC: message 4 (09:00 +0100) is before message 1 (10:00 +0000).
+    assert await client.command("o2", "SORT (DATE) UTF-8 ALL") == [b"* SORT 4 1 2 3 5\r\n", b"o2 OK Sort completed\r\n"]
+    # REVERSE applies to its key only; equal keys stay in mailbox order (RFC 5256 §3).
+    assert await client.command("o3", "SORT (REVERSE FROM) UTF-8 ALL") == [
+        b"* SORT 5 2 1 3 4\r\n", b"o3 OK Sort completed\r\n"]
+    assert await client.command("o4", "SORT (DISPLAYFROM REVERSE SIZE) US-ASCII NOT FROM carol") == [
+        b"* SORT 4 3 1 5\r\n", b"o4 OK Sort completed\r\n"]
+    assert await client.command("o5", "UID SORT (ARRIVAL) UTF-8 SUBJECT lunch") == [
+        b"* SORT 1 3\r\n", b"o5 OK Sort completed\r\n"]
+    assert await client.command("o6", "SORT (SUBJECT) KOI8-R ALL") == [
+        b"o6 NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset KOI8-R\r\n"]
+    await client.aclose()
