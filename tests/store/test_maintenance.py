@@ -69,3 +69,40 @@ def test_concurrent_appenders_from_threads_get_distinct_ascending_uids(tmp_path)
         assert sorted(results) == list(range(1, 101))
         assert store.uids(store.mailbox("alice", "INBOX").id) == list(range(1, 101))
         assert store.fsck().clean
+
+
+def test_gc_racing_deliveries_never_leaves_a_message_without_its_blob(tmp_path):
+    from imapcore.store import FlagMode
+    from imapcore.syntax.model import STAR, SequenceSet
+
+    raws = [make_message(900 + i, body_kb=0.2) for i in range(5)]
+    with Store.open(tmp_path / "d", durable=False) as store:
+        store.create_user("alice")
+        box = store.mailbox("alice", "INBOX").id
+        stop = threading.Event()
+        errors = []
+
+        def collector():
+            while not stop.is_set():
+                try:
+                    store.gc()
+                except Exception as error:  # pragma: no cover - reported below
+                    errors.append(error)
+
+        thread = threading.Thread(target=collector)
+        thread.start()
+        try:
+            for round_number in range(40):
+                for raw in raws:  # the same bytes again and again: their blobs come and go
+                    store.append("alice", "INBOX", raw)
+                for row in store.fetch_rows(box, SequenceSet(((1, STAR),)), ["blob_id"]):
+                    assert store.read_blob(row.blob_id, verify=True)
+                if round_number % 2:
+                    store.store_flags(box, SequenceSet(((1, STAR),)), FlagMode.ADD, ["\\Deleted"])
+                    store.expunge(box)
+        finally:
+            stop.set()
+            thread.join(timeout=30)
+        assert not errors
+        report = store.fsck()
+        assert report.clean and not report.missing_blobs
