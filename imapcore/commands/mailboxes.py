@@ -236,12 +236,21 @@ def _status_items(requested: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(items)
 
 
+def _recent(ctx: SessionContext, status: MailboxStatus) -> int:
+    """RFC 3501 §6.3.10 RECENT: the store counts the messages no session has claimed yet; for the mailbox
+    this session has selected, the ones it claimed are recent too (Dovecot answers the same)."""
+    selected = ctx.selected
+    if selected is not None and selected.mailbox_id == status.id:
+        return status.recent + len(selected.recent)
+    return status.recent
+
+
 def _queue_status(ctx: SessionContext, name: str, status: MailboxStatus, items: tuple[str, ...]) -> None:
     if "HIGHESTMODSEQ" in items:
         ctx.use_condstore()  # RFC 7162 §3.1: STATUS (HIGHESTMODSEQ) is a CONDSTORE-enabling command
     values = {
         "MESSAGES": status.messages,
-        "RECENT": status.recent,
+        "RECENT": _recent(ctx, status),
         "UIDNEXT": status.uid_next,
         "UIDVALIDITY": status.uid_validity,
         "UNSEEN": status.unseen,
