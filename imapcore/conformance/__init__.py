@@ -1,0 +1,64 @@
+r"""The conformance harness: scripted IMAP conversations that check a server against the RFCs.
+
+``imapcore conformance --host H --port P --user U --password W`` runs every script of the suite
+(``imapcore.conformance.scripts``) against a server and prints a matrix per RFC and area; ``--dovecot``
+runs it against a private Debian Dovecot, the independent server every script is first proven on.
+
+Modules: ``reader`` (tolerant response reader, canonical response text), ``pattern`` (what an expected
+response looks like), ``script`` (the format below, parsed), ``fixtures`` (messages and literals),
+``runner`` (Trio: connections, timeouts, setup/teardown, concurrency), ``report`` (matrix, JUnit, JSON),
+``dovecot`` (the private Dovecot), ``cli``.
+
+The script format
+=================
+
+Scripts are text, kept in Python modules (``SCRIPTS = r'''...'''``) so they ship in the wheel. Each
+script starts with ``=== name``; lines starting with ``#`` are comments. Header lines::
+
+    rfc: 9051 §6.3.1            the section the script checks (checks inherit it)
+    area: select                the matrix row (with the RFC number)
+    requires: CONDSTORE MOVE    capabilities the server must advertise, or the script is skipped
+    conn: c2 user2              how a connection logs in: user (default), user2, noauth (greeting only)
+    setup: CREATE {$box}/a      an IMAP command run before the script as the user; it must answer OK
+    setup2: ...                 the same as the second user
+    dovecot: <text>             a documented Dovecot deviation (the RFC text that shows it): the script
+                                may fail on Dovecot, and says why
+    exclusive: yes              the script touches shared state (INBOX): it runs alone
+    doc: <text>                 what the script is about
+
+Every script has its own root mailbox ``{$box}`` (unique per run), created before the setup lines and
+deleted with everything under it (and unsubscribed) afterwards: every mailbox a script creates must
+start with ``{$box}``. Variables ``{$user}``, ``{$password}``, ``{$user2}``, ``{$password2}`` are set too.
+
+Steps, in order, on connections ``c1``, ``c2``, ... (opened and logged in on first use)::
+
+    c1> a SELECT {$box}         send a command; collect responses up to its tagged reply (or a
+                                continuation request "+", or "* BYE", or the close of the connection)
+    c1< * 0 EXISTS              expected response (unordered, among those the command collected)
+    c1< ? * 0 RECENT            optional: checked if present, may bind variables
+    c1< ! * {#} EXPUNGE         forbidden: no collected response may match
+    c1< a OK {...}              the tagged reply is matched like any other response
+    c1>> b NOOP                 send without waiting (pipelining); responses go to the next step
+    c1>+ DONE                   a continuation line (IDLE's DONE, SASL data) for the command in progress
+    c1~ * 2 EXISTS              wait until an untagged response matches (earlier ones stay queued)
+    c1 eof                      the server must close the connection
+    c1 close                    the client closes the connection
+
+Expectations before a connection's first command match its greeting (use with ``conn: c1 noauth``).
+Responses a connection receives between its steps (another session's changes) belong to its next step.
+A check may name its own source: ``c1< * 1 EXPUNGE ;; RFC 9051 §7.5.1``.
+
+Patterns (``pattern``): the whole response must match, case-insensitively; ``{...}`` any text, ``{#}``
+a number, ``{=name}`` captures a token into a variable, ``{$name}`` (``{$name+1}``) uses one,
+``{OK|NO}`` alternatives. Responses are compared in canonical form (``reader``): strings — quoted or
+literal — always read ``"..."`` with ``\r \n \t \\ \"`` escapes, so ``BODY[TEXT] "x\r\n"``.
+
+Command lines: ``{$name}`` variables, and literal forms: ``{msg:NAME}`` a fixture message as a
+synchronizing literal (``{msg+:NAME}`` non-synchronizing, LITERAL+), ``{lit:TEXT}`` / ``{lit+:TEXT}``
+with ``\r \n \t \\ \} \xNN`` escapes, ``{lit8:TEXT}`` a ``~{n}`` literal8 (BINARY), ``{big:N}`` a
+generated message of exactly N bytes. A synchronizing literal waits for "+" (or a tagged refusal).
+
+A script passes when every required and forbidden check holds and no step fails (timeout, disconnect,
+unbound variable). It is skipped when the server lacks a required capability (or ``--user2`` is
+missing for a script that needs it).
+"""

@@ -1,0 +1,207 @@
+"""A private Dovecot for validating the suite: ``imapcore conformance --dovecot``.
+
+The suite's scripts must be right about the RFC, not about imapcore, so each is proven against an
+independent server first. This starts Debian's ``dovecot`` binary with a throw-away configuration on a
+free 127.0.0.1 port (Maildir under a temporary directory, two users in a passwd-file, the quota, ACL,
+metadata and COMPRESS plugins on so their scripts run too), and stops it and removes the directory after.
+Run as root, Dovecot insists on unprivileged accounts for its login, internal and mail processes, so
+those are Debian's ``dovenull``, ``dovecot`` and ``nobody`` then.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+BINARY = shutil.which("dovecot") or "/usr/sbin/dovecot"
+START_TIMEOUT = 15.0
+
+USERS = {"conformance1": "pass-one", "conformance2": "pass-two"}
+
+_SPECIAL_USE = "".join(
+    f"  mailbox {name} {{\n    special_use = \\{name}\n    auto = subscribe\n  }}\n"
+    for name in ("Sent", "Drafts", "Trash", "Junk", "Archive")
+)
+
+
+def available() -> bool:
+    return os.path.exists(BINARY) and os.access(BINARY, os.X_OK)
+
+
+def _account(name: str, fallback: str) -> str:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return fallback
+    return name
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Dovecot:
+    host = "127.0.0.1"
+
+    def __init__(self, users: dict[str, str] = USERS) -> None:
+        self.users = dict(users)
+        self.port = 0
+        self.root: Path | None = None
+        self.process: subprocess.Popen | None = None
+
+    def _config(self, root: Path) -> Path:
+        uid, gid = os.getuid(), os.getgid()
+        login_user = internal_user = pwd.getpwuid(uid).pw_name
+        if uid == 0:
+            login_user = _account("dovenull", login_user)
+            internal_user = _account("dovecot", internal_user)
+            entry = pwd.getpwnam(_account("nobody", login_user))
+            uid, gid = entry.pw_uid, entry.pw_gid
+        for sub in ("run", "state", "mail"):
+            (root / sub).mkdir(exist_ok=True)
+        os.chown(root / "mail", uid, gid)
+        (root / "passwd").write_text(
+            "".join(f"{name}:{{PLAIN}}{password}::::{root}/mail/{name}\n" for name, password in self.users.items())
+        )
+        root.chmod(0o755)
+        (root / "passwd").chmod(0o644)
+        config = f"""
+base_dir = {root}/run
+state_dir = {root}/state
+log_path = {root}/dovecot.log
+info_log_path = {root}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+login_trusted_networks = 127.0.0.0/8
+default_internal_user = {internal_user}
+default_login_user = {login_user}
+first_valid_uid = 0
+first_valid_gid = 0
+mail_location = maildir:{root}/mail/%u
+mail_uid = {uid}
+mail_gid = {gid}
+mail_max_userip_connections = 1000
+mail_plugins = $mail_plugins acl quota
+mail_attribute_dict = file:%h/dovecot-attributes
+protocol imap {{
+  mail_plugins = $mail_plugins imap_acl imap_quota imap_zlib
+  imap_metadata = yes
+}}
+plugin {{
+  acl = vfile
+  quota = count:User quota
+  quota_rule = *:storage=1G
+  quota_vsizes = yes
+}}
+namespace inbox {{
+  inbox = yes
+  separator = /
+{_SPECIAL_USE}
+}}
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {root}/passwd
+}}
+userdb {{
+  driver = passwd-file
+  args = username_format=%u {root}/passwd
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {self.port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+  chroot =
+  process_min_avail = 2
+}}
+service anvil {{
+  chroot =
+}}
+service stats {{
+  unix_listener stats-reader {{
+    mode = 0600
+  }}
+  unix_listener stats-writer {{
+    mode = 0600
+  }}
+}}
+"""
+        path = root / "dovecot.conf"
+        path.write_text(config)
+        return path
+
+    def log(self) -> str:
+        path = self.root / "dovecot.log" if self.root else None
+        return path.read_text(errors="replace") if path and path.exists() else ""
+
+    def _ready(self, deadline: float) -> bool:
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                return False
+            try:
+                with socket.create_connection((self.host, self.port), timeout=1.0) as sock:
+                    sock.settimeout(2.0)
+                    if sock.recv(100).startswith(b"* OK"):
+                        return True
+            except OSError:
+                pass
+            time.sleep(0.05)
+        return False
+
+    def start(self) -> Dovecot:
+        self.root = Path(tempfile.mkdtemp(prefix="imapcore-conformance-dovecot-"))
+        for _attempt in range(3):  # bounded retry for the free-port race
+            self.port = _free_port()
+            config = self._config(self.root)
+            with open(self.root / "stderr.log", "wb") as stderr:
+                self.process = subprocess.Popen(
+                    [BINARY, "-F", "-c", str(config)], stdout=subprocess.DEVNULL, stderr=stderr,
+                    start_new_session=True,  # its own process group: stop() reaches every child
+                )
+            if self._ready(time.monotonic() + START_TIMEOUT):
+                return self
+            self._terminate()
+        message = (self.root / "stderr.log").read_text(errors="replace") + self.log()
+        self.stop()
+        raise RuntimeError(f"dovecot did not start:\n{message}")
+
+    def _terminate(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+    def stop(self) -> None:
+        self._terminate()
+        if self.root is not None:
+            shutil.rmtree(self.root, ignore_errors=True)
+            self.root = None
+
+    def __enter__(self) -> Dovecot:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
