@@ -18,9 +18,10 @@ What is listed (RFC 5258 §3, LIST-EXTENDED):
 * LSUB (RFC 3501 §6.3.9): subscribed names that match; with ``%`` a matching superior of a subscribed
   name is listed ``\\Noselect`` when it is not subscribed itself.
 
-Attributes: ``\\HasChildren``/``\\HasNoChildren`` always (RFC 9051 §7.3.1 makes them part of every LIST
-response for existing names; Dovecot sends them too), ``\\Subscribed`` when asked, special-use attributes
-when asked (see ``ListRequest.special_use``). Order: INBOX first, then the tree in name order, so parents
+Attributes: ``\\HasChildren``/``\\HasNoChildren`` for a plain LIST and when the CHILDREN return option
+is given (RFC 9051 §6.3.9.5: a server MAY always send them; like Dovecot, an extended LIST without
+CHILDREN gets none, except the ``\\NonExistent \\HasChildren`` pair of RFC 5258 §3.5), ``\\Subscribed``
+when asked, special-use attributes when asked (see ``ListRequest.special_use``). Order: INBOX first, then the tree in name order, so parents
 come before their children.
 """
 
@@ -45,6 +46,7 @@ class ListRequest:
     recursive_match: bool = False
     return_subscribed: bool = False
     special_use: bool = False  # show special-use attributes
+    children: bool = True  # show \\HasChildren / \\HasNoChildren
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,8 +127,9 @@ def list_entries(mailboxes: Iterable[MailboxInfo], subscriptions: Iterable[str],
         if info is None:
             attrs.append("\\NonExistent")  # implies \Noselect (RFC 5258 §3.4)
         if name in with_children:
-            attrs.append("\\HasChildren")
-        elif info is not None:
+            if request.children or info is None:  # RFC 5258 §3.5: \NonExistent \HasChildren pair
+                attrs.append("\\HasChildren")
+        elif info is not None and request.children:
             attrs.append("\\HasNoChildren")
         if listed_subscribed:
             attrs.append("\\Subscribed")

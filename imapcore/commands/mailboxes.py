@@ -149,6 +149,8 @@ async def list_(ctx: SessionContext, cmd: c.List) -> Completion:
     if "RECURSIVEMATCH" in selection and not selection - {"RECURSIVEMATCH", "REMOTE"}:
         raise BadCommand("RECURSIVEMATCH needs another selection option")  # RFC 5258 §3.2
     status_items = _status_items(returns["STATUS"].status_items) if "STATUS" in returns else ()
+    # RFC 9051 §6.3.9: the extended syntax is any of selection options, return options, several patterns.
+    extended = cmd.selection_options is not None or cmd.return_options is not None or cmd.multiple_patterns
 
     reference = mutf7_pattern(ctx, cmd.reference)
     patterns = [mutf7_pattern(ctx, pattern) for pattern in cmd.patterns]
@@ -164,6 +166,7 @@ async def list_(ctx: SessionContext, cmd: c.List) -> Completion:
         recursive_match="RECURSIVEMATCH" in selection,
         return_subscribed="SUBSCRIBED" in returns or "SUBSCRIBED" in selection,  # RFC 5258 §3.1
         special_use=True,
+        children=not extended or "CHILDREN" in returns,
     )
     store = ctx.store
     mailboxes = await ctx.run_store(store.list_mailboxes, ctx.user)

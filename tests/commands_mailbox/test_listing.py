@@ -102,3 +102,12 @@ def test_lsub():
     assert [(e.name, e.attributes) for e in listing.lsub_entries(MAILBOXES, subscriptions, "%")] == [
         ("INBOX", ()), ("Gone", ("\\Noselect",)), ("Sent", ("\\Sent",)), ("Work", ("\\Noselect",)),
     ]
+
+
+def test_extended_list_without_children_option():
+    request = listing.ListRequest(patterns=("%",), children=False)
+    entries = listing.list_entries(boxes("INBOX", "x/y/z", "Work", "Work/A"), [], request)
+    # Only the \NonExistent \HasChildren pair survives (RFC 5258 §3.5).
+    assert [(e.name, e.attributes) for e in entries] == [
+        ("INBOX", ()), ("Work", ()), ("x", ("\\NonExistent", "\\HasChildren")),
+    ]

@@ -50,15 +50,17 @@ async def test_create_refusals(session):
 async def test_create_special_use(session):
     s = await session()
     await s.ok("CREATE Outbox (USE (\\Sent))")
-    assert await s.ok('LIST "" Outbox RETURN (SPECIAL-USE)') == ['* LIST (\\HasNoChildren \\Sent) "/" Outbox']
+    assert await s.ok('LIST "" Outbox RETURN (SPECIAL-USE)') == ['* LIST (\\Sent) "/" Outbox']
+    # An extended LIST without CHILDREN leaves \\HasChildren/\\HasNoChildren out, as Dovecot does.
     assert await s.ok('LIST (SPECIAL-USE) "" "*"') == [
-        '* LIST (\\HasNoChildren \\Archive) "/" Archive',
-        '* LIST (\\HasNoChildren \\Drafts) "/" Drafts',
-        '* LIST (\\HasNoChildren \\Junk) "/" Junk',
-        '* LIST (\\HasNoChildren \\Sent) "/" Outbox',
-        '* LIST (\\HasNoChildren \\Sent) "/" Sent',
-        '* LIST (\\HasNoChildren \\Trash) "/" Trash',
+        '* LIST (\\Archive) "/" Archive',
+        '* LIST (\\Drafts) "/" Drafts',
+        '* LIST (\\Junk) "/" Junk',
+        '* LIST (\\Sent) "/" Outbox',
+        '* LIST (\\Sent) "/" Sent',
+        '* LIST (\\Trash) "/" Trash',
     ]
+    assert await s.ok('LIST (SPECIAL-USE) "" "Out*" RETURN (CHILDREN)') == ['* LIST (\\HasNoChildren \\Sent) "/" Outbox']
     untagged, tagged = await s.run("CREATE Important (USE (\\Flagged))")
     assert tagged.startswith("NO [USEATTR]")  # RFC 6154 §3: a virtual mailbox cannot be created
     untagged, tagged = await s.run("CREATE Other (USE (\\Whatever))")
@@ -98,7 +100,7 @@ async def test_rename_moves_inferiors_and_subscriptions(session):
     await s.ok("SUBSCRIBE Old/Kid")
     untagged, tagged = await s.run("RENAME Old New/Place")
     assert tagged.startswith("OK [MAILBOXID")
-    assert await s.ok('LIST "" "*" RETURN (SUBSCRIBED)') == [
+    assert await s.ok('LIST "" "*" RETURN (SUBSCRIBED CHILDREN)') == [
         '* LIST (\\HasNoChildren \\Subscribed) "/" INBOX',
         '* LIST (\\HasNoChildren \\Subscribed \\Archive) "/" Archive',
         '* LIST (\\HasNoChildren \\Subscribed \\Drafts) "/" Drafts',
@@ -154,8 +156,8 @@ async def test_list_extended_options(session):
     await s.ok("CREATE Work/Deep/Er")
     await s.ok("SUBSCRIBE Work/Deep/Er")
     untagged = await s.ok('LIST (SUBSCRIBED RECURSIVEMATCH) "" "%"')
-    assert '* LIST (\\HasChildren) "/" Work ("CHILDINFO" ("SUBSCRIBED"))' in untagged
-    assert '* LIST (\\HasNoChildren \\Subscribed) "/" INBOX' in untagged
+    assert '* LIST () "/" Work ("CHILDINFO" ("SUBSCRIBED"))' in untagged
+    assert '* LIST (\\Subscribed) "/" INBOX' in untagged
     assert await s.ok('LIST "" ("Work" "Work/%") RETURN (CHILDREN)') == [
         '* LIST (\\HasChildren) "/" Work',
         '* LIST (\\HasChildren) "/" Work/Deep',
@@ -172,7 +174,7 @@ async def test_list_status(session, server):
     server.store.append("alice", "Drafts", draft, flags=("\\Seen",))
     untagged = await s.ok('LIST "" "D*" RETURN (STATUS (MESSAGES UNSEEN SIZE))')
     assert untagged == [
-        '* LIST (\\HasNoChildren \\Drafts) "/" Drafts',
+        '* LIST (\\Drafts) "/" Drafts',
         f"* STATUS Drafts (MESSAGES 1 UNSEEN 0 SIZE {len(draft)})",
     ]
 
