@@ -40,7 +40,7 @@ import trio
 
 from imapcore.protocol import codes
 from imapcore.protocol.errors import BadCommand
-from imapcore.protocol.responses import Atom, DataResponse, FetchResponse, Raw, Response
+from imapcore.protocol.responses import Atom, DataResponse, FetchResponse, Raw, Response, Status, StatusResponse
 from imapcore.store import Change, ChangeKind, FlagChange, MailboxNotFound, MailboxSnapshot
 from imapcore.syntax.model import STAR, SequenceSet
 
@@ -101,6 +101,9 @@ class SelectedMailbox:
         self._flag_updates: dict[int, tuple[frozenset[str], int]] = {}
         self._changes: list[Change] = []
         self._unclaimed_arrivals = False
+        #: Keywords the client was told are defined (``* FLAGS``); a new one is announced (RFC 9051 §7.3.5).
+        self.keywords: set[str] = set(snapshot.keywords)
+        self._keywords_grew = False
         self._claimed: set[int] = set()  # \\Recent UIDs claimed from the store, not yet in ``recent``
 
     # --- opening and closing ------------------------------------------------------------------------
@@ -176,6 +179,7 @@ class SelectedMailbox:
     def note_flags(self, changes: Iterable[FlagChange]) -> None:
         """This session's STORE reported these flag changes itself: do not repeat them from the feed."""
         for change in changes:
+            self._learn_keywords(change.flags)
             if change.modseq > self._own_flags.get(change.uid, 0):
                 self._own_flags[change.uid] = change.modseq
             self._flag_updates.pop(change.uid, None)
@@ -270,6 +274,9 @@ class SelectedMailbox:
         claimed, self._claimed = self._claimed, set()
         for change in changes:
             kind = change.kind
+            if kind is ChangeKind.MESSAGES_ADDED or kind is ChangeKind.FLAGS_CHANGED:
+                for flags in change.flags:
+                    self._learn_keywords(flags)
             if kind is ChangeKind.MESSAGES_ADDED:
                 for uid in change.uids:
                     if uid > self._max_known:
@@ -307,14 +314,33 @@ class SelectedMailbox:
                 self._claimed.add(uid)
         return grew
 
+    def _learn_keywords(self, flags: Iterable[str]) -> None:
+        for flag in flags:
+            if not flag.startswith("\\") and flag not in self.keywords:
+                self.keywords.add(flag)
+                self._keywords_grew = True
+
+    def keyword_updates(self) -> list[Response]:
+        """``* FLAGS (...)`` and ``* OK [PERMANENTFLAGS (...)]`` when a keyword new to this mailbox
+        appeared (RFC 9051 §7.3.5, §7.1); the session sends them before a command's other responses,
+        so the client knows the keyword before a FETCH shows it (Dovecot's order)."""
+        self._apply()
+        if not self._keywords_grew:
+            return []
+        self._keywords_grew = False
+        flags = (*SYSTEM_FLAGS, *sorted(self.keywords))
+        out: list[Response] = [DataResponse((Atom("FLAGS"), tuple(Atom(flag) for flag in flags)))]
+        if not self.read_only:
+            out.append(StatusResponse(Status.OK, "Flags permitted.", codes.permanentflags((*flags, "\\*"))))
+        return out
+
     def pending_updates(self, allow_expunge: bool) -> list[Response]:
         """Untagged responses for what changed elsewhere since the client was last told.
 
         ``allow_expunge`` is false at the end of FETCH, STORE and SEARCH (RFC 9051 §7.5.1): expunges
         then wait for a later command boundary, and sequence numbers stay what the client believes.
         """
-        self._apply()
-        out: list[Response] = []
+        out: list[Response] = self.keyword_updates()
         if allow_expunge and self._expunge_pending:
             doomed, self._expunge_pending = self._expunge_pending, set()
             out.extend(self._remove(doomed))

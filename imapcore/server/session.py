@@ -136,9 +136,12 @@ class Session(SessionChannel):
         tagged = await run_command(ctx, command)
         untagged = ctx.take_untagged()
         if ctx.selected is not None and not isinstance(command, c.Logout):
-            await ctx.selected.poll()
+            selected = ctx.selected
+            await selected.poll()
+            # A keyword new to the mailbox is announced before the FETCH responses that show it.
+            untagged[:0] = selected.keyword_updates()
             allow_expunge = not (isinstance(command, _NO_EXPUNGE_COMMANDS) and not getattr(command, "uid", False))
-            untagged.extend(ctx.selected.pending_updates(allow_expunge))
+            untagged.extend(selected.pending_updates(allow_expunge))
         data = self.conn.send_many(untagged)
         if tagged is not None:
             data += self.conn.send(tagged)

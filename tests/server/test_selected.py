@@ -94,10 +94,18 @@ async def test_other_sessions_changes_become_untagged_responses(tmp_path):
     # A flag change: FETCH with UID and FLAGS; MODSEQ only once CONDSTORE is on.
     result = await a.run_store(store.store_flags, a.selected.mailbox_id, [1], FlagMode.ADD, ["\\Seen", "$Work"])
     a.selected.note_flags(result.changed)
-    assert await updates(b) == [b"* 1 FETCH (UID 1 FLAGS (\\Seen $Work))\r\n"]
+    # $Work is new to the mailbox: announced with FLAGS/PERMANENTFLAGS first (RFC 9051 §7.3.5).
+    assert await updates(b) == [
+        b"* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work)\r\n",
+        b"* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work \\*)] Flags permitted.\r\n",
+        b"* 1 FETCH (UID 1 FLAGS (\\Seen $Work))\r\n",
+    ]
+    got = await updates(a)
+    assert got[0].startswith(b"* FLAGS (") and b"$Work" in got[0]  # a's own STORE taught it too
+    got = got[2:]
     # "a" (IMAP4rev1) reported its own STORE; it is the first to look since the messages arrived (no
     # SELECT handler claimed message 1 here), so both are \Recent there and nowhere else (RFC 3501 §2.3.2).
-    assert await updates(a) == [b"* 2 EXISTS\r\n", b"* 2 RECENT\r\n"]
+    assert got == [b"* 2 EXISTS\r\n", b"* 2 RECENT\r\n"]
     assert a.selected.recent == {1, 2}
     assert b.selected.recent == set()
     b.enabled.add("CONDSTORE")
