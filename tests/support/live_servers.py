@@ -133,11 +133,10 @@ class LiveServer:
         """imapcore's self-signed certificate (generated into the data directory on first start)."""
         if self.kind != "imapcore":
             return None
-        candidates = sorted(self.directory.glob("*.pem")) + sorted(self.directory.glob("**/*cert*.pem"))
-        for path in candidates:
-            if "key" not in path.name:
-                return path
-        return None
+        from imapcore.server.tls import CERT_NAME
+
+        path = self.directory / CERT_NAME
+        return path if path.exists() else None
 
 
 @contextlib.contextmanager
