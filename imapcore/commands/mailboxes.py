@@ -25,7 +25,7 @@ from imapcore.protocol import codes
 from imapcore.protocol.codes import Code, ResponseCode
 from imapcore.protocol.errors import BadCommand, CommandFailed
 from imapcore.protocol.responses import AString, Atom, DataResponse
-from imapcore.store import MailboxNotFound, MailboxStatus
+from imapcore.store import MailboxStatus
 from imapcore.syntax import commands as c
 
 from . import listing, mutf7
@@ -172,17 +172,16 @@ async def list_(ctx: SessionContext, cmd: c.List) -> Completion:
     mailboxes = await ctx.run_store(store.list_mailboxes, ctx.user)
     subscriptions = await ctx.run_store(store.subscriptions, ctx.user)
     entries = listing.list_entries(mailboxes, subscriptions, request)
+    # RFC 5819: one store read gives every mailbox's counters, whatever the number of entries.
+    statuses = await ctx.run_store(store.statuses, ctx.user) if status_items else {}
     for entry in entries:
         items: tuple = (Atom("LIST"), tuple(Atom(a) for a in entry.attributes), DELIMITER, wire_name(ctx, entry.name))
         if entry.child_info:
             items += (("CHILDINFO", entry.child_info),)  # RFC 5258 §3.5
         ctx.untagged(DataResponse(items))
-        if status_items and entry.exists:
+        status = statuses.get(entry.name)
+        if status is not None:
             # RFC 5819 §2: the STATUS response follows the mailbox's LIST response.
-            try:
-                status = await ctx.run_store(store.status, ctx.user, entry.name)
-            except MailboxNotFound:
-                continue  # deleted meanwhile by another session
             _queue_status(ctx, entry.name, status, status_items)
     return Completion(text="LIST completed")
 

@@ -86,10 +86,12 @@ async def _describe(ctx: SessionContext, view: SelectedMailbox, read_only: bool)
     if not ctx.rev2:
         if read_only:
             recent = status.recent
-        else:
+        elif status.recent:  # nothing to claim otherwise: spare the write transaction
             claimed = await ctx.run_store(store.claim_recent, view.mailbox_id)
             known = set(view.uids)
             view.recent.update(uid for uid in claimed if uid in known)
+            recent = len(view.recent)
+        else:
             recent = len(view.recent)
         ctx.untagged(DataResponse((recent, Atom("RECENT"))))
         if status.unseen:
