@@ -9,6 +9,7 @@ small price for one simple rule). Everything is literal except these brace forms
 ``{=name}``      capture one token (no space, parenthesis, bracket or quote) into variable ``name``
 ``{$name}``      the value of a variable bound earlier (``{$name+1}``, ``{$name-2}`` for arithmetic)
 ``{A|B|C}``      one of the alternatives, each literal (``{OK|NO}``)
+``{astr:NAME}``  NAME as an atom or a quoted string (servers choose; mailbox names, RFC 9051 §4.3)
 ``{set:A B}``    a space-separated list holding exactly these items, in any order (no parentheses)
 ``{flags:A B}``  the same for flag lists, where ``\Recent`` may also appear (RFC 3501 §2.3.2: a
                  session may see messages as recent; IMAP4rev2 dropped the flag, RFC 9051 appendix E)
@@ -21,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_BRACE = re.compile(r"\{(\.\.\.|#|(?:set|flags):[^{}]*|=[A-Za-z_][A-Za-z0-9_]*|\$[A-Za-z_][A-Za-z0-9_]*(?:[+-]\d+)?|[^{}]*\|[^{}]*)\}")
+_BRACE = re.compile(r"\{(\.\.\.|#|(?:set|flags|astr):[^{}]*|=[A-Za-z_][A-Za-z0-9_]*|\$[A-Za-z_][A-Za-z0-9_]*(?:[+-]\d+)?|[^{}]*\|[^{}]*)\}")
 _VARIABLE = re.compile(r"\{\$([A-Za-z_][A-Za-z0-9_]*)(?:([+-])(\d+))?\}")
 
 
@@ -49,12 +50,13 @@ class Pattern:
     source: str
 
     def compile(self, variables: dict[str, str]) -> tuple[re.Pattern[str], tuple[tuple[str, str, frozenset[str]], ...]]:
+        source = substitute(self.source, variables)  # variables first: they may sit inside {astr:...}
         pieces: list[str] = []
         position = 0
         seen: set[str] = set()
         sets: list[tuple[str, str, frozenset[str]]] = []
-        for match in _BRACE.finditer(self.source):
-            pieces.append(re.escape(self.source[position : match.start()]))
+        for match in _BRACE.finditer(source):
+            pieces.append(re.escape(source[position : match.start()]))
             body = match.group(1)
             if body == "...":
                 pieces.append(".*?")
@@ -67,6 +69,10 @@ class Pattern:
                 else:
                     seen.add(name)
                     pieces.append(f'(?P<{name}>[^\\s()\\[\\]"]+)')
+            elif body.startswith("astr:"):
+                name = body[5:]
+                quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+                pieces.append(f"(?:{re.escape(name)}|{re.escape(chr(34) + quoted + chr(34))})")
             elif body.startswith(("set:", "flags:")):
                 kind, _, items = body.partition(":")
                 group = f"_set{len(sets)}"
@@ -79,7 +85,7 @@ class Pattern:
             else:
                 pieces.append("(?:" + "|".join(re.escape(part) for part in body.split("|")) + ")")
             position = match.end()
-        pieces.append(re.escape(self.source[position:]))
+        pieces.append(re.escape(source[position:]))
         return re.compile("".join(pieces), re.IGNORECASE | re.DOTALL), tuple(sets)
 
     def match(self, text: str, variables: dict[str, str]) -> dict[str, str] | None:
