@@ -53,9 +53,11 @@ async def select(ctx: SessionContext, cmd: c.Select | c.Examine) -> Completion:
         if not ctx.qresync:
             raise BadCommand("QRESYNC parameter without ENABLE QRESYNC")
         seq_match = _sequence_match(qresync)
-    name = store_name(ctx, cmd.mailbox)
     if ctx.selected is not None:
+        # RFC 9051 §6.3.2: the current mailbox is closed whatever happens next (even an undecodable name:
+        # the NO then leaves authenticated state, and the session drops the view).
         ctx.untagged(StatusResponse(Status.OK, "Previous mailbox closed.", ResponseCode(Code.CLOSED)))
+    name = store_name(ctx, cmd.mailbox)
     view = await ctx.select(name, read_only)
     try:
         if cmd.condstore or qresync is not None:

@@ -170,3 +170,12 @@ async def test_select_inbox_case_and_utf7(session, server):
     server.store.append("alice", "日本語", MESSAGE)
     assert "* 1 EXISTS" in await s.ok('SELECT "&ZeVnLIqe-"')
     assert (await s.run("SELECT iNbOx"))[1] == "OK [READ-WRITE] SELECT completed"
+
+
+async def test_select_of_an_undecodable_name_closes_the_previous_mailbox(session):
+    s = await session()
+    await s.ok("SELECT INBOX")
+    untagged, tagged = await s.run('SELECT "&Jjo"')
+    assert untagged == ["* OK [CLOSED] Previous mailbox closed."]
+    assert tagged.startswith("NO [CANNOT]")
+    assert (await s.run("CHECK"))[1].startswith("BAD")
