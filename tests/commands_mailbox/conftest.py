@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import shutil
+from contextlib import asynccontextmanager
 
 import argon2
 import pytest
@@ -64,18 +65,13 @@ class Transcript:
         await self.client.aclose()
 
 
-@pytest.fixture
-async def server(tmp_path, template_data_dir):
-    shutil.copytree(template_data_dir, tmp_path / "imapcore-data")
-    async with running_server(tmp_path) as srv:
-        yield srv
+def _copy_template(template_data_dir, tmp_path) -> None:
+    target = tmp_path / "imapcore-data"
+    if not target.exists():
+        shutil.copytree(template_data_dir, target)
 
 
-@pytest.fixture
-def session(server):
-    """``await session()`` / ``await session("bob")``: a logged-in transcript on ``server``."""
-    opened: list[Transcript] = []
-
+def _session_opener(server, opened: list):
     async def open_session(user: str = "alice") -> Transcript:
         client = await ImapTestClient.connect(server.port)
         transcript = Transcript(client)
@@ -84,3 +80,29 @@ def session(server):
         return transcript
 
     return open_session
+
+
+@pytest.fixture
+async def server(tmp_path, template_data_dir):
+    _copy_template(template_data_dir, tmp_path)
+    async with running_server(tmp_path) as srv:
+        yield srv
+
+
+@pytest.fixture
+def session(server):
+    """``await session()`` / ``await session("bob")``: a logged-in transcript on ``server``."""
+    return _session_opener(server, [])
+
+
+@pytest.fixture
+def server_with(tmp_path, template_data_dir):
+    """``async with server_with(limits=Limits(...)) as (srv, session)``: a server with other settings."""
+
+    @asynccontextmanager
+    async def start(**config_fields):
+        _copy_template(template_data_dir, tmp_path)
+        async with running_server(tmp_path, **config_fields) as srv:
+            yield srv, _session_opener(srv, [])
+
+    return start

@@ -85,18 +85,11 @@ async def test_append_refusals(session, server):
     assert await s.ok("STATUS INBOX (MESSAGES)") == ["* STATUS INBOX (MESSAGES 1)"]
 
 
-async def test_append_over_the_literal_limit(tmp_path, template_data_dir):
-    import shutil
-
+async def test_append_over_the_literal_limit(server_with):
     from imapcore.server.config import Limits
-    from support.server import ImapTestClient, running_server
 
-    from .conftest import PASSWORDS, Transcript
-
-    shutil.copytree(template_data_dir, tmp_path / "imapcore-data")
-    async with running_server(tmp_path, limits=Limits(max_literal_bytes=100)) as srv:
-        s = Transcript(await ImapTestClient.connect(srv.port))
-        await s.ok(f"LOGIN alice {PASSWORDS['alice']}")
+    async with server_with(limits=Limits(max_literal_bytes=100)) as (srv, session):
+        s = await session()
         big = b"Subject: big\r\n\r\n" + b"x" * 200
         await s.client.send(b"b1 APPEND INBOX {%d}\r\n" % len(big))
         (line,) = await s.client.read_until_tagged("b1")
