@@ -44,7 +44,9 @@ Normalisation (what legitimately differs between two correct servers, each rule 
   requested (RFC 5258 §4 "MAY", RFC 6154 §2); unrequested MODSEQ in a FETCH answer and UID in an
   unsolicited FETCH before CONDSTORE is enabled are ignored (RFC 7162 §3.2.4 requires them only after);
 * a tagged NO without a code on Dovecot's side matches a NO with a code (RFC 5530 codes are optional);
-  BADCHARSET's optional charset list is not compared (RFC 9051 §7.1);
+  BADCHARSET's optional charset list is not compared (RFC 9051 §7.1); HIGHESTMODSEQ codes are compared
+  only where RFC 7162 requires them (SELECT/EXAMINE after CONDSTORE is enabled, §3.1.2.1; EXPUNGE's
+  tagged OK after QRESYNC is, §3.2.7), not where Dovecot adds them (NOOP, IDLE);
 * quoted string, literal and atom forms of the same value compare equal (RFC 9051 §4.3: "a string is in
   one of three forms"); UID and sequence sets compare as the sets they denote (``1:3`` = ``1,2,3``).
 """
@@ -317,6 +319,17 @@ class Context:
 
     command: str = ""
     condstore: bool = False  # a CONDSTORE-enabling command was issued in this session (RFC 7162 §3.1)
+    qresync: bool = False  # ENABLE QRESYNC was issued in this session (RFC 7162 §3.2.3)
+
+    def keeps_highestmodseq(self) -> bool:
+        """Where HIGHESTMODSEQ is required, so compared: SELECT/EXAMINE once CONDSTORE is enabled
+        (RFC 7162 §3.1.2.1), EXPUNGE's tagged OK once QRESYNC is (§3.2.7). Elsewhere it is optional
+        (Dovecot adds it to NOOP and IDLE answers) and not compared."""
+        if self.verb in ("SELECT", "EXAMINE"):
+            return self.condstore
+        if self.verb in ("EXPUNGE", "MOVE"):
+            return self.qresync
+        return False
 
     @property
     def verb(self) -> str:
@@ -365,6 +378,8 @@ def normalise_response(response: bytes, context: Context = Context()) -> str | N
                 return None if upper == b"OK" else f"* {head.decode()}"
             code = _normalise_code(match.group(1))
             if upper == b"OK" and code.split()[0] in _DROPPED_UNTAGGED_CODES:
+                return None
+            if code.startswith("HIGHESTMODSEQ") and not context.keeps_highestmodseq():
                 return None
             return f"* {upper.decode()} [{code}]"
         if upper == b"CAPABILITY":
@@ -422,6 +437,8 @@ def normalise_response(response: bytes, context: Context = Context()) -> str | N
     code = f" [{_normalise_code(match.group(1))}]" if match else ""
     if match and _normalise_code(match.group(1)).split()[0] in _DROPPED_TAGGED_CODES:
         code = ""
+    if code.startswith(" [HIGHESTMODSEQ") and not context.keeps_highestmodseq():
+        code = ""
     return f"{tag.decode()} {status.upper().decode()}{code}"
 
 
@@ -433,11 +450,20 @@ def _drop_fetch_of_expunged(untagged: list[bytes]) -> list[bytes]:
     (RFC 9051 §7.5.1: the expunged message is gone, its flags with it).
     """
     pending: dict[int, list[int]] = {}  # current message number -> indices of FETCH responses
+    by_uid: dict[int, list[int]] = {}  # UID (when the FETCH carries one) -> indices
     dropped: set[int] = set()
     for index, response in enumerate(untagged):
         fetch = re.match(rb"^\* (\d+) FETCH ", response)
         if fetch:
             pending.setdefault(int(fetch.group(1)), []).append(index)
+            uid = re.search(rb"\bUID (\d+)", response)
+            if uid:
+                by_uid.setdefault(int(uid.group(1)), []).append(index)
+            continue
+        vanished = re.match(rb"^\* VANISHED (\d[\d:,]*)$", response)  # not (EARLIER): RFC 7162 §3.2.10
+        if vanished:
+            for uid in expand_set(vanished.group(1).decode()):
+                dropped.update(by_uid.pop(uid, []))
             continue
         expunge = re.match(rb"^\* (\d+) EXPUNGE$", response)
         if expunge:
@@ -522,6 +548,7 @@ def normalised(results: list[StepResult]) -> list[tuple[str, list[str]]]:
     """(script line, normalised responses) per command; the script line has ${variables} unexpanded."""
     out = []
     condstore: set[str] = set()
+    qresync: set[str] = set()
     commands: dict[str, str] = {}
     shared = len({r.step.session for r in results}) > 1
     for r in results:
@@ -532,7 +559,9 @@ def normalised(results: list[StepResult]) -> list[tuple[str, list[str]]]:
             commands[r.step.session] = command
         if _CONDSTORE_ENABLING.search(command):
             condstore.add(r.step.session)
-        context = Context(command, r.step.session in condstore)
+        if re.search(r"\bQRESYNC\b", command, re.I):
+            qresync.add(r.step.session)
+        context = Context(command, r.step.session in condstore, r.step.session in qresync)
         lines = normalise_step(r.responses, context)
         if shared:
             lines = [_without_recent(line) for line in lines if not re.fullmatch(r"\* \d+ RECENT", line)]
