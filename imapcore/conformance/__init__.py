@@ -37,10 +37,13 @@ Steps, in order, on connections ``c1``, ``c2``, ... (opened and logged in on fir
     c1< * 0 EXISTS              expected response (unordered, among those the command collected)
     c1< ? * 0 RECENT            optional: checked if present, may bind variables
     c1< ! * {#} EXPUNGE         forbidden: no collected response may match
+    c1< & {...}UID 4{...}       the response matched by the check above must match this too
     c1< a OK {...}              the tagged reply is matched like any other response
     c1>> b NOOP                 send without waiting (pipelining); responses go to the next step
     c1>+ DONE                   a continuation line (IDLE's DONE, SASL data) for the command in progress
     c1~ * 2 EXISTS              wait until an untagged response matches (earlier ones stay queued)
+    c1= * 2 EXISTS              some response c1 received since its last '=' step matches (for what
+                                may arrive with one command or the next: "EXISTS after APPEND or NOOP")
     c1 eof                      the server must close the connection
     c1 close                    the client closes the connection
 

@@ -100,6 +100,8 @@ class Connection:
         self.timeouts = timeouts
         self.closed = False
         self.pending_tag = ""
+        self.history: list[Response] = []  # every response, for '=' steps
+        self.seen_mark = 0
 
     @classmethod
     async def open(cls, name: str, target: Target, transcript: list[str], timeouts: Timeouts) -> Connection:
@@ -144,6 +146,7 @@ class Connection:
                 raise ScriptFailure(f"{self.name}: {exc}") from None
             if response is not None:
                 self.transcript.append(_transcript_line(f"{self.name} S: ", response.raw))
+                self.history.append(response)
                 return response
             if self.closed:
                 raise ServerClosed(f"{self.name}: the server closed the connection")
@@ -219,6 +222,18 @@ def _render(responses: list[Response], limit: int = 12) -> str:
     return "\n".join(shown) if shown else "    (nothing)"
 
 
+def _match_all(check: Check, text: str, bound: dict[str, str]) -> dict[str, str] | None:
+    captured = check.pattern.match(text, bound)
+    if captured is None:
+        return None
+    for extra in check.also:
+        more = extra.match(text, {**bound, **captured})
+        if more is None:
+            return None
+        captured = {**captured, **more}
+    return captured
+
+
 def match_checks(checks: list[Check], responses: list[Response], variables: dict[str, str]) -> int:
     """Match a step's checks against its responses (unordered); bind variables; raise on failure.
 
@@ -238,7 +253,7 @@ def match_checks(checks: list[Check], responses: list[Response], variables: dict
             budget[0] -= 1
             if budget[0] < 0:
                 return None
-            captured = check.pattern.match(response.text, bound)
+            captured = _match_all(check, response.text, bound)
             if captured is None:
                 continue
             found = assign(index + 1, used | {position}, {**bound, **captured})
@@ -254,17 +269,17 @@ def match_checks(checks: list[Check], responses: list[Response], variables: dict
         # name the first check that cannot be satisfied on its own, for a readable message
         bound = dict(variables)
         for check in required:
-            matched = [r for r in responses if check.pattern.match(r.text, bound) is not None]
+            matched = [r for r in responses if _match_all(check, r.text, bound) is not None]
             if not matched:
                 break
-            bound.update(check.pattern.match(matched[0].text, bound) or {})
+            bound.update(_match_all(check, matched[0].text, bound) or {})
         else:
             check = required[-1] if required else None
         where = f"line {check.line} ({check.citation})" if check else "?"
-        pattern = check.pattern.source if check else "?"
+        pattern = " & ".join([check.pattern.source, *(p.source for p in check.also)]) if check else "?"
         raise ScriptFailure(f"{where}: expected  {pattern}\n  got:\n{_render(responses)}")
     variables.update(result)
-    held = len(required)
+    held = sum(1 + len(check.also) for check in required)
     for check in checks:
         if check.expect is Expect.OPTIONAL:
             for response in responses:
@@ -384,6 +399,19 @@ class ScriptRun:
                 return
             except ScriptFailure:
                 raise ScriptFailure(f"line {step.line}: the server did not close {step.connection}") from None
+        elif step.kind is StepKind.SEEN:
+            check = step.checks[0]
+            for position in range(connection.seen_mark, len(connection.history)):
+                captured = check.pattern.match(connection.history[position].text, self.variables)
+                if captured is not None:
+                    connection.seen_mark = position + 1
+                    self.variables.update(captured)
+                    self.checks += 1
+                    return
+            raise ScriptFailure(
+                f"line {step.line} ({check.citation}): no response so far on {step.connection} matches  "
+                f"{check.pattern.source}\n  got:\n{_render(connection.history[connection.seen_mark:], 20)}"
+            )
         elif step.kind is StepKind.WAIT:
             check = step.checks[0]
             for position, response in enumerate(connection.buffered):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from enum import Enum
@@ -25,6 +26,7 @@ class Check:
     expect: Expect
     citation: str  # the RFC section this check comes from
     line: int
+    also: tuple[Pattern, ...] = ()  # '&' lines: the same response must match these too
 
 
 class StepKind(Enum):
@@ -32,6 +34,7 @@ class StepKind(Enum):
     SEND = "send"  # cN>> tag ...: send and do not wait (pipelining)
     CONTINUE = "continue"  # cN>+ data: a continuation line (DONE, SASL data) for the command in progress
     WAIT = "wait"  # cN~ pattern: read until an untagged response matches
+    SEEN = "seen"  # cN= pattern: some response received on cN since the last '=' step matches
     EOF = "eof"  # cN eof: the server must close the connection
     CLOSE = "close"  # cN close: the client drops the connection
     GREETING = "greeting"  # expectations before any command on a connection match its greeting
@@ -67,13 +70,15 @@ class Script:
 
     @property
     def check_count(self) -> int:
-        return sum(1 for step in self.steps for check in step.checks if check.expect is not Expect.OPTIONAL)
+        return sum(
+            1 + len(check.also) for step in self.steps for check in step.checks if check.expect is not Expect.OPTIONAL
+        )
 
     def needs_user2(self) -> bool:
         return "user2" in self.connections.values() or any(user == "user2" for user, _, _ in self.setup)
 
 
-_STEP = re.compile(r"^(c\d+)(>>|>\+|>|<|~| eof\s*$| close\s*$)(.*)$")
+_STEP = re.compile(r"^(c\d+)(>>|>\+|>|<|~|=| eof\s*$| close\s*$)(.*)$")
 _HEADER = re.compile(r"^([a-z0-9-]+):\s?(.*)$")
 
 
@@ -110,11 +115,17 @@ def parse_scripts(text: str, source: str = "") -> list[Script]:
             current.connections.setdefault(connection, "user")
             if operator == "<":
                 step = last_step.get(connection)
-                if step is None or step.kind in (StepKind.WAIT, StepKind.EOF, StepKind.CLOSE):
+                if step is None or step.kind in (StepKind.WAIT, StepKind.SEEN, StepKind.EOF, StepKind.CLOSE):
                     step = Step(StepKind.GREETING, connection, "", number)
                     current.steps.append(step)
                     last_step[connection] = step
                 body, cite = _citation(rest, current.rfc)
+                if body.startswith("& "):
+                    if not step.checks or step.checks[-1].expect is not Expect.REQUIRED:
+                        raise ScriptError(f"{source}:{number}: '&' must follow a required check")
+                    previous = step.checks[-1]
+                    step.checks[-1] = dataclasses.replace(previous, also=previous.also + (Pattern(body[2:]),))
+                    continue
                 expect = Expect.REQUIRED
                 if body.startswith("? "):
                     expect, body = Expect.OPTIONAL, body[2:]
@@ -122,9 +133,10 @@ def parse_scripts(text: str, source: str = "") -> list[Script]:
                     expect, body = Expect.FORBIDDEN, body[2:]
                 step.checks.append(Check(Pattern(body), expect, cite, number))
                 continue
-            if operator == "~":
+            if operator in ("~", "="):
                 body, cite = _citation(rest, current.rfc)
-                step = Step(StepKind.WAIT, connection, "", number, [Check(Pattern(body), Expect.REQUIRED, cite, number)])
+                kind = StepKind.WAIT if operator == "~" else StepKind.SEEN
+                step = Step(kind, connection, "", number, [Check(Pattern(body), Expect.REQUIRED, cite, number)])
             elif operator.strip() == "eof":
                 step = Step(StepKind.EOF, connection, "", number)
             elif operator.strip() == "close":
