@@ -176,6 +176,7 @@ async def serve(
             config=config,
             authenticator=Authenticator(lookup_hash),
             store_limiter=trio.CapacityLimiter(max(4, 2 * (os.cpu_count() or 2))),
+            write_limiter=trio.CapacityLimiter(16),
         )
         server = Server(services, ssl_context)
         plain = await _open_listeners(config.listen)
