@@ -25,6 +25,7 @@ middle of a FETCH (RFC 9051 §7.5.1; the session defers it).
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -354,6 +355,10 @@ async def fetch(ctx: SessionContext, cmd: c.Fetch) -> Completion:
         ctx.use_condstore()  # RFC 7162 §3.1: FETCH MODSEQ / CHANGEDSINCE enable CONDSTORE
     uids = selected.resolve(cmd.sequence_set, cmd.uid)
     plan = plan_fetch(cmd, read_only=selected.read_only, condstore=ctx.condstore)
+    if plan.sets_seen and ctx.qresync and not plan.uid:
+        # RFC 7162 §3.2.4: once QRESYNC is on, a FETCH that implicitly sets \Seen reports UID too
+        # (Dovecot adds it only after ENABLE QRESYNC, not with CONDSTORE alone).
+        plan = dataclasses.replace(plan, uid=True)
     store = ctx.store
     mailbox_id = selected.mailbox_id
 

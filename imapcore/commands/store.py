@@ -9,7 +9,7 @@ failed the UNCHANGEDSINCE test.
 What the client is told (RFC 9051 §6.4.6, RFC 7162 §3.1.3, in ascending message order):
 
 * without ``.SILENT``: ``* n FETCH (FLAGS (...))`` for every message the set names, with ``UID`` for
-  UID STORE and ``MODSEQ`` once CONDSTORE is on;
+  UID STORE or once QRESYNC is enabled (RFC 7162 §3.2.4) and ``MODSEQ`` once CONDSTORE is on;
 * with ``.SILENT``: nothing, except that with CONDSTORE on the messages that changed still get
   ``* n FETCH ([UID u] MODSEQ (m))`` so the client's cache has the new mod-sequence;
 * messages that failed UNCHANGEDSINCE go into the tagged ``OK [MODIFIED set]`` (sequence numbers for
@@ -87,7 +87,9 @@ async def store(ctx: SessionContext, cmd: c.Store) -> Completion:
             seq = selected.seq_of(change.uid)
             if seq is None:
                 continue
-            items: tuple = (("UID", change.uid),) if cmd.uid else ()
+            # UID with UID STORE, and always once QRESYNC is on (RFC 7162 §3.2.4; Dovecot: not with
+            # CONDSTORE alone).
+            items: tuple = (("UID", change.uid),) if cmd.uid or ctx.qresync else ()
             if not cmd.action.silent:
                 items += (("FLAGS", tuple(map(Atom, ordered_flags(change.flags, change.uid in recent)))),)
             if condstore:
