@@ -164,3 +164,26 @@ def test_offlineimap_two_way_sync(account, tmp_path):
     server_change(server, user, password)
     run_tool(argv, timeout=90)
     _check_round_2(server, user, password, maildir_state(root, lambda rel: str(rel)))
+
+
+@pytest.mark.skipif(shutil.which("mbsync") is None, reason="mbsync (Debian isync) is not installed")
+@pytest.mark.parametrize("security", ["STARTTLS", "IMAPS"])
+def test_mbsync_over_tls_with_the_generated_certificate(account, tmp_path, security):
+    """mbsync trusting imapcore's self-signed certificate (imapcore only: the Dovecot reference has no TLS)."""
+    server, user, password = account
+    if server.kind != "imapcore":
+        pytest.skip("the Dovecot reference runs without TLS")
+    root = tmp_path / "Mail"
+    root.mkdir()
+    port = server.port if security == "STARTTLS" else server.tls_port
+    text = MBSYNC_CONFIG.format(port=port, user=user, password=password, root=root).replace(
+        "SSLType None\n",
+        f"SSLType {security}\nSSLVersions TLSv1.2 TLSv1.3\nSystemCertificates no\nCertificateFile {server.cert_file}\n",
+    )
+    config = tmp_path / "mbsyncrc"
+    config.write_text(text)
+    seed_server(server, user, password)
+    run_tool(["mbsync", "-c", str(config), "-a"])
+    remote = server_state(server, user, password)
+    assert remote["Work"] == [("work draft", ("\\Draft",)), ("work plan", ("\\Answered", "\\Seen"))]
+    assert maildir_state(root, lambda rel: str(rel)) == remote
