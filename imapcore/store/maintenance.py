@@ -2,7 +2,8 @@
 
 fsck
   * every blob row's file exists and (with ``verify_hashes``) hashes to its name;
-  * every message refers to an existing blob row;
+  * every message refers to an existing blob row, and every blob row has its full-text row (a missing
+    one is rebuilt from the blob's bytes with ``repair``);
   * recounts every counter (blob reference counts, mailbox STATUS numbers, the mailbox's UID runs, user
     quota usage) and, with
     ``repair``, writes the recount over any difference (reported in ``counters_repaired``);
@@ -23,6 +24,7 @@ Both are meant for an idle store or one used by this process only: the lock is p
 from __future__ import annotations
 
 from . import uidranges
+from .delivery import prepare_blob
 from .errors import BlobCorrupt, BlobMissing
 from .records import FsckReport
 
@@ -52,6 +54,7 @@ def fsck(store, *, repair: bool = True, verify_hashes: bool = True) -> FsckRepor
 
         conn.execute("BEGIN IMMEDIATE")
         try:
+            repaired.extend(_reindex_missing(store, conn, set(missing) | set(corrupt), repair))
             repaired.extend(_recount(conn, repair))
             conn.execute("COMMIT" if repair else "ROLLBACK")
         except BaseException:
@@ -68,6 +71,30 @@ def fsck(store, *, repair: bool = True, verify_hashes: bool = True) -> FsckRepor
         counters_repaired=tuple(repaired),
         problems=tuple(problems),
     )
+
+
+def _reindex_missing(store, conn, unreadable: set[str], repair: bool) -> list[str]:
+    """Blobs whose full-text row is missing (search would silently miss them): parse and index again."""
+    rows = conn.execute(
+        "SELECT b.num, b.id FROM blobs b LEFT JOIN blob_text t ON t.rowid = b.num WHERE t.rowid IS NULL"
+    ).fetchall()
+    repaired = []
+    for num, blob_id in rows:
+        if blob_id in unreadable:
+            continue  # reported as missing or corrupt already; nothing to index from
+        repaired.append(f"blob {blob_id} had no full-text index row: reindexed")
+        if not repair:
+            continue
+        parsed = prepare_blob(store.blobs.read(blob_id), blob_id, store.summarize)
+        conn.execute("DELETE FROM blob_headers WHERE blob = ?", (num,))
+        conn.executemany(
+            "INSERT INTO blob_headers (blob, name, value_folded) VALUES (?, ?, ?)",
+            [(num, header, value) for header, value in parsed.headers],
+        )
+        conn.execute(
+            "INSERT INTO blob_text (rowid, header, body) VALUES (?, ?, ?)", (num, parsed.header_text, parsed.body_text)
+        )
+    return repaired
 
 
 def _recount(conn, repair: bool) -> list[str]:

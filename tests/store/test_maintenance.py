@@ -106,3 +106,20 @@ def test_gc_racing_deliveries_never_leaves_a_message_without_its_blob(tmp_path):
         assert not errors
         report = store.fsck()
         assert report.clean and not report.missing_blobs
+
+
+def test_fsck_rebuilds_a_missing_full_text_row(tmp_path):
+    from imapcore.syntax.model import SearchKey
+
+    with make_store(tmp_path / "d") as store:
+        box = store.mailbox("alice", "INBOX").id
+        word = "seed2"  # the generated body of message 2 ends with "seed2"
+        before = store.search(box, SearchKey("BODY", (word,)))
+        assert before == [3]
+        with store._lock:
+            store._writer.execute("DELETE FROM blob_text WHERE rowid = (SELECT min(blob) FROM messages WHERE uid = 3)")
+        assert store.search(box, SearchKey("BODY", (word,))) == []
+        report = store.fsck()
+        assert any("reindexed" in line for line in report.counters_repaired)
+        assert store.search(box, SearchKey("BODY", (word,))) == before
+        assert store.fsck().clean
