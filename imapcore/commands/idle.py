@@ -16,7 +16,7 @@ from imapcore.protocol import events
 from imapcore.protocol.responses import ContinuationRequest
 from imapcore.syntax import commands as c
 
-from .context import SessionContext
+from .context import ClientGone, SessionContext
 from .registry import ALREADY_SENT, Completion, handles
 
 
@@ -24,20 +24,33 @@ from .registry import ALREADY_SENT, Completion, handles
 async def idle(ctx: SessionContext, cmd: c.Idle) -> Completion:
     await ctx.channel.send_continuation(ContinuationRequest("idling"))
     selected = ctx.selected
+    # The client leaving (or not reading) is noted here and raised after the nursery, so the session
+    # sees a plain ClientGone rather than an exception group.
+    gone: list[BaseException] = []
 
     async def forward_changes() -> None:
         if selected is None:
             return  # authenticated state: nothing to push (NOTIFY is not implemented)
-        while True:
-            updates = selected.pending_updates(allow_expunge=True)
-            if updates:
-                await ctx.channel.send(updates)
-            await selected.wait()
+        try:
+            while True:
+                updates = selected.pending_updates(allow_expunge=True)
+                if updates:
+                    await ctx.channel.send(updates)
+                await selected.wait()
+        except (ClientGone, trio.BrokenResourceError, trio.ClosedResourceError) as error:
+            gone.append(error)
+            nursery.cancel_scope.cancel()
 
+    event = None
     async with trio.open_nursery() as nursery:
         nursery.start_soon(forward_changes)
-        event = await ctx.channel.next_line_event()
+        try:
+            event = await ctx.channel.next_line_event()
+        except (ClientGone, trio.BrokenResourceError, trio.ClosedResourceError) as error:
+            gone.append(error)
         nursery.cancel_scope.cancel()
+    if gone or event is None:
+        raise ClientGone("the client went away during IDLE")
     if isinstance(event, events.IdleAborted):
         return ALREADY_SENT  # the connection answered "tag BAD" itself
     return Completion(text="IDLE terminated")

@@ -160,7 +160,7 @@ async def serve(
     ssl_context = tls_context(config)
     owns_store = store is None
     if store is None:
-        store = Store.open(config.data_dir, feed=InProcessFeed())
+        store = Store.open(config.data_dir, feed=InProcessFeed(), synchronous=config.store_synchronous.upper())
     feed = store.feed
     try:
 

@@ -77,6 +77,9 @@ class Config:
     listen_tls: tuple[str, ...] = ("127.0.0.1:1993",)
     tls_cert: str | None = None
     tls_key: str | None = None
+    # SQLite durability of the metadata (imapcore.store): FULL survives power loss; NORMAL (WAL) survives
+    # a process crash (kill -9) and is faster for flag changes and expunges.
+    store_synchronous: str = "FULL"
     limits: Limits = field(default_factory=Limits)
     timeouts: Timeouts = field(default_factory=Timeouts)
     logging: Logging = field(default_factory=Logging)
@@ -143,6 +146,8 @@ def load(path: str | os.PathLike | None = None, **overrides) -> Config:
         config = dataclasses.replace(config, **changes)
     for address in (*config.listen, *config.listen_tls):
         parse_address(address)
+    if config.store_synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
+        raise ConfigError(f"store_synchronous: expected FULL, NORMAL or EXTRA, got {config.store_synchronous!r}")
     return config
 
 

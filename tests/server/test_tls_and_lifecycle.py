@@ -68,7 +68,7 @@ async def test_tls_1_2_client_is_served(tmp_path):
         await client.aclose()
 
 
-async def test_disconnects_leave_no_task_behind(tmp_path):
+async def test_disconnects_leave_no_task_behind(tmp_path, caplog):
     async with running_server(tmp_path, users=USERS, timeouts=quick_timeouts()) as srv:
         await trio.sleep(0.05)
         baseline = count_tasks()
@@ -99,6 +99,8 @@ async def test_disconnects_leave_no_task_behind(tmp_path):
         assert await client.read_line() == b"+ \r\n"
         await client.aclose()
         assert await settle_to(baseline) == baseline
+        # Hang-ups are ordinary: nothing was logged as an error.
+        assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []
         # And the server still serves.
         client = await ImapTestClient.connect(srv.port)
         assert (await client.command("e1", "LOGIN alice secret"))[-1].startswith(b"e1 OK ")
