@@ -374,3 +374,26 @@ def test_authenticate_with_sasl_ir_raw(account):
         assert b" OK" in tagged
         _, tagged = s.command("SELECT INBOX")
         assert b" OK" in tagged
+
+
+def test_recent_is_seen_by_exactly_one_session(account):
+    """RFC 3501 §2.3.2: \\Recent is set in only one session, the first notified of the new message."""
+    server, user, password = account
+    a = RawSession(server.host, server.port, timeout=15)
+    b = RawSession(server.host, server.port, timeout=15)
+    try:
+        for session in (a, b):
+            session.command(f'LOGIN "{user}" "{password}"')
+            session.command("SELECT INBOX")
+        tag = b.send_command(b"IDLE")
+        assert b.read_response().startswith(b"+")
+        a.command("APPEND INBOX {}", (make_message(subject="recent"),))
+        b.wait_for(rb"^\* 1 EXISTS", timeout=10)
+        b.send(b"DONE\r\n")
+        b.collect(tag)
+        a.command("NOOP")
+        flags = [s.command("FETCH 1 (FLAGS)")[0][0] for s in (a, b)]
+        assert sum(b"\\Recent" in f for f in flags) == 1, flags
+    finally:
+        a.close()
+        b.close()
