@@ -2,7 +2,8 @@
 
 Both take ``--data-dir DIR`` (default ``$IMAPCORE_DATA`` or ``./imapcore-data``) and ``--config FILE``
 (a TOML file whose top-level ``data_dir``, or ``[store] data_dir``, is used when ``--data-dir`` is not
-given). Run them while the server is stopped: the store's writer lock is per process.
+given). They may run beside a live server: their changes are SQLite write transactions (see
+``maintenance.py``).
 Exit status: 0 clean, 1 problems found (fsck), 2 usage error.
 """
 

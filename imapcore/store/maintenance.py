@@ -14,11 +14,13 @@ fsck
   report unclean.
 
 gc
-  Under the writer lock: rows with no reference are deleted (committed) and then their files; files with
-  no row are deleted; stale temporary files go. A delivery that wrote its blob but has not committed yet
-  re-checks the file under the same lock and writes it again if needed (``Store._ensure_blob``).
+  Rows with no reference and their files go, then files with no row, each inside a write transaction
+  so that a delivery (of this or another process) that wrote its blob but has not committed yet, and
+  re-checks the file inside its own write transaction, cannot interleave; stale temporaries go too.
 
-Both are meant for an idle store or one used by this process only: the lock is per process.
+Both may run beside a live server process: what they change, they change inside SQLite write
+transactions, which serialize with the server's. fsck's list of unreferenced files may then include the
+blob of a delivery in progress (it is only reported, never removed by fsck).
 """
 
 from __future__ import annotations
@@ -32,10 +34,12 @@ def fsck(store, *, repair: bool = True, verify_hashes: bool = True) -> FsckRepor
     corrupt, missing, problems, repaired = [], [], [], []
     with store._lock:
         conn = store._writer
-        blob_rows = conn.execute("SELECT id FROM blobs").fetchall()
+        blob_rows = conn.execute("SELECT id, refcount FROM blobs").fetchall()
         known = set()
-        for (blob_id,) in blob_rows:
+        for blob_id, refcount in blob_rows:
             known.add(blob_id)
+            if refcount == 0:
+                continue  # garbage awaiting collection (repair collects it below): its file may be gone
             try:
                 if verify_hashes:
                     store.blobs.read(blob_id, verify=True)
@@ -152,13 +156,26 @@ def _recount(conn, repair: bool) -> list[str]:
 
 
 def gc(store) -> list[str]:
-    """Remove unreferenced blobs (rows first, committed, then files) and stale temporaries."""
+    """Remove unreferenced blobs (rows and files) and stale temporaries.
+
+    Files with no row are unlinked while a write transaction is open, for the same reason as in
+    ``Store._collect_unreferenced_locked``: a delivery that has written its file but not committed yet
+    checks the file again inside its own write transaction, which cannot interleave with this one.
+    """
     with store._lock:
         removed = store._collect_unreferenced_locked()
-        known = {blob_id for (blob_id,) in store._writer.execute("SELECT id FROM blobs")}
-        for blob_id in store.blobs.iter_ids():
-            if blob_id not in known:
-                store.blobs.delete(blob_id)
-                removed.append(blob_id)
+        conn = store._writer
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            known = {blob_id for (blob_id,) in conn.execute("SELECT id FROM blobs")}
+            for blob_id in store.blobs.iter_ids():
+                if blob_id not in known:
+                    store.blobs.delete(blob_id)
+                    removed.append(blob_id)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
         store.blobs.clean_temporaries()
     return removed

@@ -188,26 +188,34 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
             self._collect_unreferenced_locked()
 
     def _collect_unreferenced_locked(self) -> list[str]:
-        """Drop blob rows with no reference (committed), then their files. Caller holds the lock."""
+        """Remove blobs no message refers to any more. Caller holds the writer lock.
+
+        Runs after the transaction that dropped the last reference has committed, as a transaction of
+        its own; the files are unlinked while that transaction holds SQLite's write lock, so no delivery
+        of the same bytes, from this process or another (``imapcore user del``, a second server), can
+        slip in between "row gone" and "file gone": a delivery checks the file inside its own write
+        transaction and writes it again if needed (``DeliveryOperations._ensure_blob``). If this
+        transaction then fails, what is left is a row with refcount 0 and no file: still garbage, and
+        collected next time.
+        """
         conn = self._writer
-        rows = conn.execute("SELECT num, id FROM blobs WHERE refcount = 0").fetchall()
-        if not rows:
+        if conn.execute("SELECT 1 FROM blobs WHERE refcount = 0 LIMIT 1").fetchone() is None:
             return []
+        removed = []
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for num, _blob_id in rows:
+            rows = conn.execute("SELECT num, id FROM blobs WHERE refcount = 0").fetchall()
+            for num, blob_id in rows:
                 conn.execute("DELETE FROM blob_headers WHERE blob = ?", (num,))
                 conn.execute("DELETE FROM blob_text WHERE rowid = ?", (num,))
-                conn.execute("DELETE FROM blobs WHERE num = ? AND refcount = 0", (num,))
+                conn.execute("DELETE FROM blobs WHERE num = ?", (num,))
+                self.blobs.delete(blob_id)
+                removed.append(blob_id)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        removed = []
-        for _num, blob_id in rows:
-            self.blobs.delete(blob_id)
-            removed.append(blob_id)
         return removed
 
     # --- users --------------------------------------------------------------------------------------
