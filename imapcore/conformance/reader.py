@@ -110,6 +110,12 @@ class ResponseReader:
     def feed(self, data: bytes) -> None:
         self._buffer += data
 
+    def take_pending(self) -> bytes:
+        """The bytes not yet part of a response (to re-feed after the stream changes, e.g. COMPRESS)."""
+        data = bytes(self._buffer)
+        self._buffer.clear()
+        return data
+
     @property
     def pending(self) -> int:
         return len(self._buffer)

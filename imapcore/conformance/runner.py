@@ -14,6 +14,7 @@ import re
 import secrets
 import ssl
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
@@ -102,6 +103,16 @@ class Connection:
         self.pending_tag = ""
         self.history: list[Response] = []  # every response, for '=' steps
         self.seen_mark = 0
+        self.deflate = None  # zlib objects once COMPRESS DEFLATE is active (RFC 4978)
+        self.inflate = None
+
+    def start_compression(self) -> None:
+        """RFC 4978 §3: after the tagged OK both directions are raw DEFLATE streams."""
+        self.deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+        self.inflate = zlib.decompressobj(-15)
+        leftover = self.reader.take_pending()
+        if leftover:
+            self.reader.feed(self.inflate.decompress(leftover))
 
     @classmethod
     async def open(cls, name: str, target: Target, transcript: list[str], timeouts: Timeouts) -> Connection:
@@ -127,6 +138,8 @@ class Connection:
     async def send(self, data: bytes) -> None:
         for line in data.split(b"\r\n")[:-1] if data.endswith(b"\r\n") else [data]:
             self.transcript.append(_transcript_line(f"{self.name} C: ", line))
+        if self.deflate is not None:
+            data = self.deflate.compress(data) + self.deflate.flush(zlib.Z_SYNC_FLUSH)
         try:
             with trio.fail_after(self.timeouts.response):
                 await self.stream.send_all(data)
@@ -163,6 +176,11 @@ class Connection:
                 self.closed = True
                 self.transcript.append(f"{self.name} S: <connection closed>")
                 continue
+            if self.inflate is not None:
+                try:
+                    data = self.inflate.decompress(data)
+                except zlib.error as exc:
+                    raise ScriptFailure(f"{self.name}: bad DEFLATE data from the server: {exc}") from None
             self.reader.feed(data)
 
     async def read_until(self, tag: str, stop_on_continuation: bool = True, stop_on_bad: bool = False) -> list[Response]:
@@ -203,6 +221,11 @@ class Connection:
                 if got[-1].kind is not Kind.CONTINUATION:
                     return collected  # refused before the literal was sent
         collected += await self.read_until(tag, stop_on_bad=_TAG.fullmatch(tag) is None)
+        words = line.split()
+        final = collected[-1]
+        if (len(words) >= 2 and words[1].upper() == "COMPRESS" and final.kind is Kind.TAGGED
+                and final.tag == tag and final.status == "OK" and self.deflate is None):
+            self.start_compression()
         return collected
 
     async def aclose(self) -> None:
