@@ -84,9 +84,16 @@ class DeliveryOperations:
         if not fresh:
             return
         with self._lock:
-            for blob_id in fresh:
-                if self._writer.execute("SELECT 1 FROM blobs WHERE id = ?", (blob_id,)).fetchone() is None:
-                    self.blobs.delete(blob_id)
+            conn = self._writer
+            # Inside a write transaction, as in Store._collect_unreferenced_locked: a concurrent delivery
+            # of the same bytes re-checks the file inside its own write transaction.
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for blob_id in fresh:
+                    if conn.execute("SELECT 1 FROM blobs WHERE id = ?", (blob_id,)).fetchone() is None:
+                        self.blobs.delete(blob_id)
+            finally:
+                conn.execute("ROLLBACK")
 
     def _append_prepared(self, user: str, name: str, prepared: list[_Prepared]) -> AppendResult:
         """Group commit: deliveries waiting for the writer lock are committed together.
