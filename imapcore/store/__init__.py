@@ -14,9 +14,9 @@ Users: ``create_user(name, password_hash=None, *, quota_storage_bytes=None, quot
 Mailboxes (by user + name, ``/`` delimiter): ``list_mailboxes(user)``, ``mailbox(user, name)``,
 ``mailbox_by_id(id)``, ``create_mailbox(user, name, *, special_use=None)``, ``delete_mailbox``,
 ``rename_mailbox(user, old, new)``, ``subscribe``, ``unsubscribe``, ``subscriptions(user)``,
-``status(user, name)``/``status_by_id(id) -> MailboxStatus``, ``statuses(user) -> {name: MailboxStatus}``, ``select(user, name) -> MailboxSnapshot``
-(counters + sorted UIDs + keywords in one snapshot), ``uids(id)``, ``keywords(id)``,
-``claim_recent(id)`` (rev1 \\Recent).
+``status(user, name)``/``status_by_id(id) -> MailboxStatus``, ``statuses(user) -> {name: MailboxStatus}``,
+``select(user, name) -> MailboxSnapshot`` (counters, UID runs, keywords in one snapshot; ``.uids``
+expands the runs), ``uids(id)``, ``keywords(id)``, ``claim_recent(id)`` (rev1 \\Recent).
 
 Messages (by mailbox id + UIDs; a UID set is a ``SequenceSet`` in UID terms or an iterable of UIDs):
 ``append(user, name, raw, flags=(), internal_date=None) -> AppendResult``,
@@ -28,7 +28,14 @@ Messages (by mailbox id + UIDs; a UID set is a ``SequenceSet`` in UID terms or a
 ``read_blob(blob_id, *, verify=False)``, ``open_blob(blob_id)``,
 ``search(id, program, *, uids=None, recent_uids=(), now=None) -> [uid]``.
 
-Maintenance: ``fsck(*, repair=True, verify_hashes=True) -> FsckReport``, ``gc() -> [blob_id]``.
+Maintenance: ``fsck(*, repair=True, verify_hashes=True) -> FsckReport``, ``gc() -> [blob_id]``; the
+same as ``imapcore fsck`` / ``imapcore gc`` (``cli.py``).
+
+Layout of this package: ``store.py`` (connections, transactions, users) with its operations in
+``mailboxes.py``, ``appending.py`` (group commit), ``messages.py`` and ``uidsets.py``; ``blobs.py``
+(content-addressed files), ``schema.py`` (tables, triggers, migrations), ``delivery.py`` (what is
+computed once per blob), ``search.py`` (SEARCH as SQL + FTS5 trigram), ``feed.py`` (change feed),
+``maintenance.py`` (fsck, gc), ``names.py``, ``flags.py``, ``uidranges.py``, ``records.py``, ``errors.py``.
 
 Change feed (``feed.py``): pass ``feed=InProcessFeed()`` (created inside ``trio.run``);
 ``feed.subscribe(user, mailbox_id=None)`` gives a subscription whose ``await receive()`` returns
