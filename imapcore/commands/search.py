@@ -18,26 +18,28 @@ This module adds what belongs to the session:
   ``* SEARCH`` or ``MODSEQ n`` in ESEARCH (RFC 7162 §3.1.5).
 
 SORT (RFC 5256 §3, with DISPLAYFROM/DISPLAYTO of RFC 5957) searches the same way, then orders the matches
-by keys read from each message's header in a worker thread (``sort_uids``): ARRIVAL is INTERNALDATE, DATE
-the Date: header in UTC (INTERNALDATE when it is missing or unusable), SUBJECT the RFC 5256 base subject,
-FROM/TO/CC the local part of the first address, DISPLAYFROM/DISPLAYTO its decoded display name or else
-the address; strings compare case-insensitively (``search_fold``). REVERSE applies to its own key only,
-and ties keep mailbox order (RFC 5256 §3). The result is ``* SORT n...``; ESORT return options are not
-implemented and answered ``BAD``. THREAD is not implemented (and not advertised).
+by keys the store parsed at delivery (``imapcore.store.sortdata``; no blob is read) in a worker thread
+(``sort_uids``): ARRIVAL is INTERNALDATE, DATE the Date: header in UTC (INTERNALDATE when it is missing
+or unusable, RFC 5256 §2.2), SUBJECT the RFC 5256 base subject, FROM/TO/CC the local part of the first
+address of the stored ENVELOPE, DISPLAYFROM/DISPLAYTO its decoded display name or else the address;
+strings compare case-insensitively (``search_fold``). REVERSE applies to its own key only, and ties keep
+mailbox order (RFC 5256 §3). The result is ``* SORT n...``; ESORT return options are not implemented and
+answered ``BAD``.
+
+THREAD (RFC 5256 §3) searches the same way and threads the matches with ``imapcore.mail.thread``
+(ORDEREDSUBJECT or REFERENCES) from the same stored columns; the answer is ``* THREAD`` with the
+thread lists of §4, in sequence numbers or, for UID THREAD, UIDs.
 """
 
 from __future__ import annotations
 
-import functools
-
-from imapcore.mail.addresses import parse_address_list
-from imapcore.mail.encoded_words import decode_header_value
-from imapcore.mail.mime import parse_message
 from imapcore.mail.search import search_fold
-from imapcore.mail.text import base_subject, parse_date
+from imapcore.mail.sortkeys import display_key, envelope_first_addresses, mailbox_key
+from imapcore.mail.thread import ThreadMessage, ThreadNode, thread_lists, thread_ordered_subject, thread_references
 from imapcore.protocol import codes, encode
 from imapcore.protocol.errors import BadCommand, CommandFailed
 from imapcore.protocol.responses import Atom, DataResponse, Raw
+from imapcore.store.sortdata import SortRow, sort_rows
 from imapcore.syntax import commands as c
 from imapcore.syntax.model import SearchAnd, SearchKey, SearchNot, SearchOr, SequenceSet
 
@@ -196,56 +198,49 @@ async def search(ctx: SessionContext, cmd: c.Search) -> Completion:
 
 # --- SORT (RFC 5256, RFC 5957) ---------------------------------------------------------------------------
 
-#: SORT keys read from the message header (the others come from the store's metadata).
-_HEADER_KEYS = frozenset({"CC", "DATE", "FROM", "SUBJECT", "TO", "DISPLAYFROM", "DISPLAYTO"})
-SORT_KEYS = _HEADER_KEYS | {"ARRIVAL", "SIZE"}
+#: SORT keys read from the stored ENVELOPE (the others come from the message and blob columns).
+_ADDRESS_KEYS = {"FROM": "from", "TO": "to", "CC": "cc", "DISPLAYFROM": "from", "DISPLAYTO": "to"}
+SORT_KEYS = frozenset({"ARRIVAL", "DATE", "SIZE", "SUBJECT", *_ADDRESS_KEYS})
 
 
-def _first_address(header, name: bytes):
-    addresses = [item for item in parse_address_list(header.get(name)) if item.mailbox is not None and item.host is not None]
-    return addresses[0] if addresses else None
+def _addresses(row: SortRow) -> dict:
+    if row.envelope is None:
+        return {}
+    try:
+        return envelope_first_addresses(row.envelope)
+    except ValueError:  # a stored ENVELOPE is always well formed; an odd one sorts as "no address"
+        return {}
 
 
-def _sort_value(key: str, row, header) -> object:
+def _sort_value(key: str, row: SortRow, addresses: dict | None) -> object:
     if key == "ARRIVAL":
-        return row.internal_date.timestamp()
+        return row.internal_date
     if key == "SIZE":
         return row.size
     if key == "DATE":
-        sent = parse_date(header.get(b"date"))
-        return (sent or row.internal_date).timestamp()
+        return row.sent_date if row.sent_date is not None else row.internal_date  # RFC 5256 §2.2
     if key == "SUBJECT":
-        return search_fold(base_subject(decode_header_value(header.get(b"subject") or b"")))
-    field = {"FROM": b"from", "TO": b"to", "CC": b"cc", "DISPLAYFROM": b"from", "DISPLAYTO": b"to"}[key]
-    address = _first_address(header, field)
-    if address is None:
-        return ""
-    if key.startswith("DISPLAY"):
-        # RFC 5957 §3: the decoded display name, or the address itself when there is none.
-        if address.name:
-            return search_fold(decode_header_value(address.name))
-        return search_fold((address.mailbox + b"@" + address.host).decode("utf-8", "replace"))
-    return search_fold(address.mailbox.decode("utf-8", "replace"))  # RFC 5256 §3: addr-mailbox
+        return search_fold(row.base_subject)
+    address = (addresses or {}).get(_ADDRESS_KEYS[key])
+    return display_key(address) if key.startswith("DISPLAY") else mailbox_key(address)
 
 
 def sort_uids(store, mailbox_id: int, uids: list[int], criteria: tuple[c.SortCriterion, ...]) -> list[int]:
-    """``uids`` ordered by ``criteria`` (ties in UID order, which is mailbox order). Blocking."""
-    needs_header = any(criterion.key in _HEADER_KEYS for criterion in criteria)
-    rows = store.fetch_rows(mailbox_id, uids, ("size", "internal_date", "blob_id"))
+    """``uids`` ordered by ``criteria``; ties stay in UID order, which is mailbox order. Blocking.
+
+    The keys come from the store's parsed columns (``imapcore.store.sortdata``), not from the blobs.
+    """
+    rows = sort_rows(store, mailbox_id, uids)
+    needs_addresses = any(criterion.key in _ADDRESS_KEYS for criterion in criteria)
     keyed = []
     for row in rows:
-        header = parse_message(store.read_blob(row.blob_id)).header if needs_header else None
-        keyed.append((tuple(_sort_value(criterion.key, row, header) for criterion in criteria), row.uid))
-
-    def compare(left, right) -> int:
-        for index, criterion in enumerate(criteria):
-            a, b = left[0][index], right[0][index]
-            if a != b:
-                order = -1 if a < b else 1
-                return -order if criterion.reverse else order
-        return -1 if left[1] < right[1] else (1 if left[1] > right[1] else 0)
-
-    keyed.sort(key=functools.cmp_to_key(compare))
+        addresses = _addresses(row) if needs_addresses else None
+        keyed.append((tuple(_sort_value(criterion.key, row, addresses) for criterion in criteria), row.uid))
+    # Rows come in UID order; stable sorts from the last criterion to the first (Python keeps equal
+    # items in order also with reverse=True) give the RFC 5256 §3 order: REVERSE turns its own key
+    # only, and full ties keep mailbox order.
+    for index in range(len(criteria) - 1, -1, -1):
+        keyed.sort(key=lambda item, index=index: item[0][index], reverse=criteria[index].reverse)
     return [uid for _values, uid in keyed]
 
 
@@ -271,3 +266,45 @@ async def sort(ctx: SessionContext, cmd: c.Sort) -> Completion:
         numbers = [seq for seq in map(selected.seq_of, ordered) if seq is not None]
     ctx.untagged(DataResponse((Atom("SORT"), *numbers)))
     return Completion(text="Sort completed")
+
+
+# --- THREAD (RFC 5256 §3, §4) ---------------------------------------------------------------------------
+
+#: The threading algorithms implemented (capabilities THREAD=ORDEREDSUBJECT and THREAD=REFERENCES).
+THREAD_ALGORITHMS = ("ORDEREDSUBJECT", "REFERENCES")
+
+
+def thread_uids(store, mailbox_id: int, uids: list[int], algorithm: str) -> tuple[ThreadNode, ...]:
+    """The threads of ``uids`` (node numbers are UIDs) by ``algorithm``. Blocking."""
+    messages = [
+        ThreadMessage(
+            number=row.uid,
+            sent_date=float(row.sent_date if row.sent_date is not None else row.internal_date),  # §2.2
+            subject=row.subject,
+            message_id=row.message_id,
+            in_reply_to=row.in_reply_to,
+            references=row.references,
+        )
+        for row in sort_rows(store, mailbox_id, uids)
+    ]
+    if algorithm == "ORDEREDSUBJECT":
+        return thread_ordered_subject(messages)
+    return thread_references(messages)
+
+
+@handles(c.Thread)
+async def thread(ctx: SessionContext, cmd: c.Thread) -> Completion:
+    """RFC 5256 §3 THREAD / UID THREAD: search, then ``* THREAD (..)(..)`` (§4), numbers as SEARCH's."""
+    selected = ctx.selected
+    assert selected is not None
+    algorithm = cmd.algorithm.upper()
+    if algorithm not in THREAD_ALGORITHMS:
+        raise BadCommand(f"Unknown thread algorithm {cmd.algorithm}")
+    check_charset(cmd.charset)
+    if uses_modseq(cmd.search):
+        ctx.use_condstore()
+    uids = await run_search(ctx, cmd.search)
+    nodes = await ctx.run_store(thread_uids, ctx.store, selected.mailbox_id, uids, algorithm) if uids else ()
+    data = thread_lists(nodes, (lambda uid: uid) if cmd.uid else selected.seq_of)
+    ctx.untagged(DataResponse((Atom("THREAD"), Raw(data)) if data else (Atom("THREAD"),)))
+    return Completion(text="Thread completed")

@@ -1,0 +1,109 @@
+"""SORT keys from data parsed once at delivery: the first From/To/Cc address read back from the stored
+ENVELOPE, and the string forms RFC 5256 §3 and RFC 5957 sort by.
+
+The store keeps every message's ENVELOPE in IMAP syntax (``structure.envelope``), so SORT need not
+reparse the header: ``envelope_first_addresses`` reads the few values it needs from that text. The
+ENVELOPE is what FETCH ENVELOPE answers, so SORT FROM and the client's own view of the sender agree
+(both take the last From: when a message has several, as Dovecot does).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .encoded_words import decode_header_value
+from .search import search_fold
+
+#: ENVELOPE positions (RFC 9051 §7.5.2): date subject from sender reply-to to cc bcc in-reply-to message-id.
+_FIELDS = {"from": 2, "to": 5, "cc": 6}
+
+
+@dataclass(frozen=True, slots=True)
+class EnvelopeAddress:
+    name: bytes | None  # the display name as sent (RFC 2047 encoded words not decoded)
+    mailbox: bytes
+    host: bytes
+
+
+class EnvelopeSyntaxError(ValueError):
+    pass
+
+
+def _parse(data: bytes, position: int):
+    """One value at ``position``: a list, NIL, a quoted string or a literal; returns (value, end)."""
+    length = len(data)
+    while position < length and data[position] == 0x20:
+        position += 1
+    if position >= length:
+        raise EnvelopeSyntaxError("truncated envelope")
+    char = data[position]
+    if char == 0x28:  # (
+        items = []
+        position += 1
+        while True:
+            while position < length and data[position] == 0x20:
+                position += 1
+            if position >= length:
+                raise EnvelopeSyntaxError("unclosed list")
+            if data[position] == 0x29:  # )
+                return items, position + 1
+            item, position = _parse(data, position)
+            items.append(item)
+    if char == 0x22:  # "
+        out = bytearray()
+        position += 1
+        while position < length:
+            char = data[position]
+            if char == 0x5C:  # backslash: quoted-pair
+                out.append(data[position + 1])
+                position += 2
+                continue
+            if char == 0x22:
+                return bytes(out), position + 1
+            out.append(char)
+            position += 1
+        raise EnvelopeSyntaxError("unclosed quoted string")
+    if char == 0x7B:  # {n}CRLF literal
+        close = data.index(b"}", position)
+        size = int(data[position + 1:close].rstrip(b"+"))
+        start = close + 3  # "}\r\n"
+        return data[start:start + size], start + size
+    end = position
+    while end < length and data[end] not in b" ()":
+        end += 1
+    atom = data[position:end]
+    if atom.upper() == b"NIL":
+        return None, end
+    raise EnvelopeSyntaxError(f"unexpected {atom[:20]!r}")
+
+
+def envelope_first_addresses(envelope: bytes) -> dict[str, EnvelopeAddress | None]:
+    """The first real address (group markers skipped) of From, To and Cc of a stored ENVELOPE."""
+    value, _end = _parse(envelope, 0)
+    if not isinstance(value, list) or len(value) < 10:
+        raise EnvelopeSyntaxError("an ENVELOPE has ten members")
+    out: dict[str, EnvelopeAddress | None] = {}
+    for field, index in _FIELDS.items():
+        first = None
+        for address in value[index] or ():
+            if isinstance(address, list) and len(address) == 4 and address[2] is not None and address[3] is not None:
+                first = EnvelopeAddress(address[0], address[2], address[3])
+                break
+        out[field] = first
+    return out
+
+
+def mailbox_key(address: EnvelopeAddress | None) -> str:
+    """RFC 5256 §3 FROM/TO/CC: the addr-mailbox, compared case-insensitively; '' when absent."""
+    if address is None:
+        return ""
+    return search_fold(address.mailbox.decode("utf-8", "replace"))
+
+
+def display_key(address: EnvelopeAddress | None) -> str:
+    """RFC 5957 §3 DISPLAYFROM/DISPLAYTO: the decoded display name, or else the address itself."""
+    if address is None:
+        return ""
+    if address.name:
+        return search_fold(decode_header_value(address.name))
+    return search_fold((address.mailbox + b"@" + address.host).decode("utf-8", "replace"))
