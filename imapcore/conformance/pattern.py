@@ -1,4 +1,4 @@
-"""Expected-response patterns: how a script says what a response must look like.
+r"""Expected-response patterns: how a script says what a response must look like.
 
 A pattern is compared with the whole canonical text of one response (see ``reader``), ignoring case
 (RFC 9051 §9: atoms, flags and keywords are case-insensitive; strings compared case-insensitively is a
