@@ -31,6 +31,7 @@ def register(subparsers) -> None:
     parser.add_argument("--only", nargs="+", metavar="AREA", help="run only these areas (or script names)")
     parser.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML")
     parser.add_argument("--json", type=Path, metavar="FILE", help="write a JSON report")
+    parser.add_argument("--markdown", type=Path, metavar="FILE", help="write the matrix as a Markdown table")
     parser.add_argument("--jobs", type=int, default=8, help="scripts run concurrently (default 8)")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per script (default 30)")
     parser.add_argument("--verbose", "-v", action="store_true", help="print each script's result")
@@ -99,6 +100,14 @@ def main(args: argparse.Namespace) -> int:
         for result in failures:
             print(report.failure_text(result))
             print()
+    if args.dovecot:
+        # Validation mode: a failure is acceptable only with a written note naming the Dovecot deviation.
+        undocumented = [r.script.name for r in failures if not r.script.dovecot]
+        stale = [r.script.name for r in results if r.script.dovecot and r.status is Status.PASSED]
+        print(f"documented Dovecot deviations: {len(failures) - len(undocumented)}; "
+              f"undocumented failures (wrong scripts): {len(undocumented)} {' '.join(undocumented)}".rstrip())
+        if stale:
+            print(f"deviation notes on scripts that pass on Dovecot (stale): {' '.join(stale)}")
     print(f"server: {info.greeting[:100]}")
     print(report.matrix_text(results))
     print(f"checks held: {sum(r.checks for r in results)}")
@@ -107,5 +116,7 @@ def main(args: argparse.Namespace) -> int:
         args.junit.write_bytes(report.junit_xml(results))
     if args.json:
         args.json.write_text(report.json_report(results, server))
+    if args.markdown:
+        args.markdown.write_text(report.matrix_markdown({"server": results}))
     print(report.summary_line(results))
     return 1 if failures else 0

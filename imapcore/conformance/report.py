@@ -111,3 +111,33 @@ def json_report(results: list[ScriptResult], server: dict) -> str:
         },
         indent=1,
     )
+
+
+def matrix_markdown(columns: dict[str, list[ScriptResult]]) -> str:
+    """A Markdown table per RFC and area with one "passed / failed / skipped" column per server."""
+    names = list(columns)
+    cells: dict[tuple[str, str], dict[str, tuple[int, int, int]]] = defaultdict(dict)
+    for name, results in columns.items():
+        for rfc, area, passed, failed, skipped in matrix_rows(results):
+            cells[(rfc, area)][name] = (passed, failed, skipped)
+
+    def order(key: tuple[str, str]) -> tuple[int, str]:
+        digits = "".join(ch for ch in key[0] if ch.isdigit())
+        return (int(digits) if digits else 0, key[1])
+
+    lines = [
+        "| RFC | area | " + " | ".join(f"{name} (passed / failed / skipped)" for name in names) + " |",
+        "|---|---|" + "---|" * len(names),
+    ]
+    for key in sorted(cells, key=order):
+        row = [key[0], key[1]]
+        for name in names:
+            passed, failed, skipped = cells[key].get(name, (0, 0, 0))
+            row.append(f"{passed} / {failed} / {skipped}")
+        lines.append("| " + " | ".join(row) + " |")
+    totals = ["**total**", ""]
+    for name in names:
+        total = counts(columns[name])
+        totals.append(f"**{total[Status.PASSED]} / {total[Status.FAILED]} / {total[Status.SKIPPED]}**")
+    lines.append("| " + " | ".join(totals) + " |")
+    return "\n".join(lines) + "\n"
