@@ -34,8 +34,15 @@ thread lists of §4, in sequence numbers or, for UID THREAD, UIDs.
 from __future__ import annotations
 
 from imapcore.mail.search import search_fold
-from imapcore.mail.sortkeys import display_key, envelope_first_addresses, mailbox_key
-from imapcore.mail.thread import ThreadMessage, ThreadNode, thread_lists, thread_ordered_subject, thread_references
+from imapcore.mail.sortkeys import display_key, envelope_first_addresses, envelope_reply_ids, mailbox_key
+from imapcore.mail.thread import (
+    ThreadMessage,
+    ThreadNode,
+    first_message_id,
+    thread_lists,
+    thread_ordered_subject,
+    thread_references,
+)
 from imapcore.protocol import codes, encode
 from imapcore.protocol.errors import BadCommand, CommandFailed
 from imapcore.protocol.responses import Atom, DataResponse, Raw
@@ -276,17 +283,27 @@ THREAD_ALGORITHMS = ("ORDEREDSUBJECT", "REFERENCES")
 
 def thread_uids(store, mailbox_id: int, uids: list[int], algorithm: str) -> tuple[ThreadNode, ...]:
     """The threads of ``uids`` (node numbers are UIDs) by ``algorithm``. Blocking."""
-    messages = [
-        ThreadMessage(
+    messages = []
+    for row in sort_rows(store, mailbox_id, uids):
+        message_id, in_reply_to = row.message_id, row.in_reply_to
+        if row.envelope is not None and (
+            (message_id and first_message_id(message_id) is None)
+            or (in_reply_to and first_message_id(in_reply_to) is None)
+        ):
+            # The stored value is the header's first <...>, which is not a valid id; RFC 5256 §3 wants
+            # the first valid one, so read the whole fields back from the ENVELOPE (rare).
+            try:
+                in_reply_to, message_id = envelope_reply_ids(row.envelope)
+            except ValueError:
+                pass
+        messages.append(ThreadMessage(
             number=row.uid,
             sent_date=float(row.sent_date if row.sent_date is not None else row.internal_date),  # §2.2
             subject=row.subject,
-            message_id=row.message_id,
-            in_reply_to=row.in_reply_to,
+            message_id=message_id,
+            in_reply_to=in_reply_to,
             references=row.references,
-        )
-        for row in sort_rows(store, mailbox_id, uids)
-    ]
+        ))
     if algorithm == "ORDEREDSUBJECT":
         return thread_ordered_subject(messages)
     return thread_references(messages)

@@ -1,5 +1,6 @@
-"""SORT keys from data parsed once at delivery: the first From/To/Cc address read back from the stored
-ENVELOPE, and the string forms RFC 5256 §3 and RFC 5957 sort by.
+"""SORT and THREAD keys from data parsed once at delivery: the first From/To/Cc address (and the raw
+In-Reply-To/Message-ID) read back from the stored ENVELOPE, and the string forms RFC 5256 §3 and RFC 5957
+sort by.
 
 The store keeps every message's ENVELOPE in IMAP syntax (``structure.envelope``), so SORT need not
 reparse the header: ``envelope_first_addresses`` reads the few values it needs from that text. The
@@ -22,7 +23,7 @@ _FIELDS = {"from": 2, "to": 5, "cc": 6}
 class EnvelopeAddress:
     name: bytes | None  # the display name as sent (RFC 2047 encoded words not decoded)
     mailbox: bytes
-    host: bytes
+    host: bytes | None  # None for a group's start marker
 
 
 class EnvelopeSyntaxError(ValueError):
@@ -78,7 +79,7 @@ def _parse(data: bytes, position: int):
 
 
 def envelope_first_addresses(envelope: bytes) -> dict[str, EnvelopeAddress | None]:
-    """The first real address (group markers skipped) of From, To and Cc of a stored ENVELOPE."""
+    """The first address of From, To and Cc of a stored ENVELOPE (a group counts by its name)."""
     value, _end = _parse(envelope, 0)
     if not isinstance(value, list) or len(value) < 10:
         raise EnvelopeSyntaxError("an ENVELOPE has ten members")
@@ -86,11 +87,29 @@ def envelope_first_addresses(envelope: bytes) -> dict[str, EnvelopeAddress | Non
     for field, index in _FIELDS.items():
         first = None
         for address in value[index] or ():
-            if isinstance(address, list) and len(address) == 4 and address[2] is not None and address[3] is not None:
+            # A group's start marker (mailbox = the group name, host NIL) counts as an address: it is
+            # the first addr-mailbox of the list (RFC 9051 §7.5.2), and Dovecot sorts groups by it.
+            if isinstance(address, list) and len(address) == 4 and address[2] is not None:
                 first = EnvelopeAddress(address[0], address[2], address[3])
                 break
         out[field] = first
     return out
+
+
+def envelope_reply_ids(envelope: bytes) -> tuple[str | None, str | None]:
+    """The raw In-Reply-To and Message-ID texts of a stored ENVELOPE (RFC 9051 §7.5.2, members 9, 10).
+
+    THREAD needs the first *valid* id of In-Reply-To (RFC 5256 §3), which may not be the first
+    ``<...>`` of the header; the ENVELOPE keeps the whole field.
+    """
+    value, _end = _parse(envelope, 0)
+    if not isinstance(value, list) or len(value) < 10:
+        raise EnvelopeSyntaxError("an ENVELOPE has ten members")
+    in_reply_to, message_id = value[8], value[9]
+    return (
+        in_reply_to.decode("utf-8", "replace") if isinstance(in_reply_to, bytes) else None,
+        message_id.decode("utf-8", "replace") if isinstance(message_id, bytes) else None,
+    )
 
 
 def mailbox_key(address: EnvelopeAddress | None) -> str:
@@ -106,4 +125,5 @@ def display_key(address: EnvelopeAddress | None) -> str:
         return ""
     if address.name:
         return search_fold(decode_header_value(address.name))
-    return search_fold((address.mailbox + b"@" + address.host).decode("utf-8", "replace"))
+    spec = address.mailbox if address.host is None else address.mailbox + b"@" + address.host
+    return search_fold(spec.decode("utf-8", "replace"))
