@@ -229,7 +229,7 @@ async def test_thread_and_sort_agree_with_dovecot(tmp_path):
     messages = THREAD_CASES + [raw for _name, raw in sample_mbox(limit=150)]
     commands = THREAD_COMMANDS + SORT_COMMANDS
     expected = await trio.to_thread.run_sync(_dovecot_answers, messages, commands)
-    assert expected[THREAD_COMMANDS[0]][0].startswith(b"* THREAD ((")  # a real answer, with a dummy
+    assert b"((" in expected[THREAD_COMMANDS[0]][0], expected[THREAD_COMMANDS[0]]  # a real answer, with a dummy
     got = await _imapcore_answers(tmp_path, messages, commands)
     for command in commands:
         assert got[command] == expected[command], command
