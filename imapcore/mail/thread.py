@@ -135,14 +135,27 @@ def subject_info(subject: str) -> SubjectInfo:
 # --- Message-IDs (RFC 5256 §3 REFERENCES, normalization note) ----------------------------------------
 
 _ANGLE = re.compile(r"<([^<>]*)>")
-_QUOTED_PAIR = re.compile(r"\\(.)")
+
+
+def _unquote(inner: str) -> str:
+    """RFC 5322 no-fold-quote and quoted-pair: ``"a\\"b"@x`` is ``a"b@x``."""
+    out = []
+    escaped = False
+    for char in inner:
+        if escaped:
+            out.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char != '"':
+            out.append(char)
+    return "".join(out)
 
 
 def _normalize(inner: str) -> str | None:
     if '"' in inner or "\\" in inner:
-        # RFC 5322 no-fold-quote / quoted-pair: <"a b"@x> and <a\ b@x> name <a b@x>... minus white space.
-        inner = _QUOTED_PAIR.sub(r"\1", inner.replace('"', ""))
-    inner = "".join(inner.split())
+        inner = _unquote(inner)
+    inner = "".join(inner.split())  # white space inside an id is folding, not part of it (as Dovecot)
     if "@" not in inner:
         return None  # not a msg-id (id-left "@" id-right)
     return inner
