@@ -10,6 +10,7 @@ ENVELOPE is what FETCH ENVELOPE answers, so SORT FROM and the client's own view 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .encoded_words import decode_header_value
@@ -30,52 +31,45 @@ class EnvelopeSyntaxError(ValueError):
     pass
 
 
+# One token of ENVELOPE syntax: "(", ")", NIL, a quoted string, or a literal's {n} header.
+_TOKEN = re.compile(rb' *(?:(\()|(\))|(NIL)|"((?:[^"\\]|\\.)*)"|\{(\d+)\+?\}\r\n)', re.I | re.S)
+_QUOTED_PAIR = re.compile(rb"\\(.)", re.S)
+
+
 def _parse(data: bytes, position: int):
-    """One value at ``position``: a list, NIL, a quoted string or a literal; returns (value, end)."""
-    length = len(data)
-    while position < length and data[position] == 0x20:
-        position += 1
-    if position >= length:
-        raise EnvelopeSyntaxError("truncated envelope")
-    char = data[position]
-    if char == 0x28:  # (
-        items = []
-        position += 1
-        while True:
-            while position < length and data[position] == 0x20:
-                position += 1
-            if position >= length:
-                raise EnvelopeSyntaxError("unclosed list")
-            if data[position] == 0x29:  # )
-                return items, position + 1
-            item, position = _parse(data, position)
-            items.append(item)
-    if char == 0x22:  # "
-        out = bytearray()
-        position += 1
-        while position < length:
-            char = data[position]
-            if char == 0x5C:  # backslash: quoted-pair
-                out.append(data[position + 1])
-                position += 2
-                continue
-            if char == 0x22:
-                return bytes(out), position + 1
-            out.append(char)
-            position += 1
-        raise EnvelopeSyntaxError("unclosed quoted string")
-    if char == 0x7B:  # {n}CRLF literal
-        close = data.index(b"}", position)
-        size = int(data[position + 1:close].rstrip(b"+"))
-        start = close + 3  # "}\r\n"
-        return data[start:start + size], start + size
-    end = position
-    while end < length and data[end] not in b" ()":
-        end += 1
-    atom = data[position:end]
-    if atom.upper() == b"NIL":
-        return None, end
-    raise EnvelopeSyntaxError(f"unexpected {atom[:20]!r}")
+    """One value at ``position``: a list, NIL, a quoted string or a literal; returns (value, end).
+
+    A regular-expression scanner with an explicit stack: SORT reads thousands of these, and a
+    character loop in Python was several times slower.
+    """
+    stack: list[list] = []
+    match_token = _TOKEN.match
+    while True:
+        token = match_token(data, position)
+        if token is None:
+            raise EnvelopeSyntaxError(f"unexpected {data[position:position + 20]!r}")
+        position = token.end()
+        opening, closing, _nil, quoted, literal = token.groups()
+        if opening is not None:
+            stack.append([])
+            continue
+        if closing is not None:
+            if not stack:
+                raise EnvelopeSyntaxError("unbalanced )")
+            value = stack.pop()
+        elif quoted is not None:
+            value = _QUOTED_PAIR.sub(rb"\1", quoted) if b"\\" in quoted else quoted
+        elif literal is not None:
+            size = int(literal)
+            value = data[position:position + size]
+            if len(value) != size:
+                raise EnvelopeSyntaxError("truncated literal")
+            position += size
+        else:
+            value = None
+        if not stack:
+            return value, position
+        stack[-1].append(value)
 
 
 def envelope_first_addresses(envelope: bytes) -> dict[str, EnvelopeAddress | None]:

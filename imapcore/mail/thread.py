@@ -260,30 +260,48 @@ def _link(parent: _Container, child: _Container) -> bool:
     return True
 
 
-def _prune(containers: list[_Container], top: bool) -> list[_Container]:
+def _postorder(roots: list[_Container]) -> list[_Container]:
+    """Every container under ``roots``, each after all its descendants (no recursion: reply chains can
+    be thousands deep)."""
+    preorder: list[_Container] = []
+    stack = list(roots)
+    while stack:
+        container = stack.pop()
+        preorder.append(container)
+        stack.extend(container.children)
+    preorder.reverse()
+    return preorder
+
+
+def _prune(roots: list[_Container]) -> list[_Container]:
     """Step 3: drop childless dummies and splice a dummy's children into its level; at the top level a
     dummy stays unless it has a single child (children of the root are not promoted otherwise)."""
-    out: list[_Container] = []
-    for container in containers:
-        container.children = _prune(container.children, False)
+    for container in _postorder(roots):  # below the top: every dummy goes (its children are pruned)
+        kept: list[_Container] = []
         for child in container.children:
+            if child.message is not None:
+                kept.append(child)
+            else:
+                kept.extend(child.children)
+        for child in kept:
             child.parent = container
+        container.children = kept
+    out: list[_Container] = []
+    for container in roots:
         if container.message is not None:
             out.append(container)
-        elif not container.children:
-            continue
-        elif not top or len(container.children) == 1:
+        elif len(container.children) == 1:
             out.extend(container.children)
-        else:
+        elif container.children:
             out.append(container)
     return out
 
 
-def _sort_tree(containers: list[_Container]) -> None:
+def _sort_tree(roots: list[_Container]) -> None:
     """Step 6: every set of siblings by sent date, the deepest first (a dummy sorts by its first child)."""
-    for container in containers:
-        _sort_tree(container.children)
-    containers.sort(key=_Container.sort_key)
+    for container in _postorder(roots):
+        container.children.sort(key=_Container.sort_key)
+    roots.sort(key=_Container.sort_key)
 
 
 def _thread_info(container: _Container) -> SubjectInfo:
@@ -327,7 +345,7 @@ def thread_references(messages: Sequence[ThreadMessage]) -> tuple[ThreadNode, ..
 
     # Step 2: everything without a parent is a child of the root.
     roots = [container for container in everything if container.parent is None]
-    roots = _prune(roots, True)  # step 3
+    roots = _prune(roots)  # step 3
     for container in roots:
         container.parent = None
     # Step 4: the root's children by sent date (a dummy by its first child once its children are sorted).
@@ -383,12 +401,15 @@ def thread_references(messages: Sequence[ThreadMessage]) -> tuple[ThreadNode, ..
     roots = merged
 
     _sort_tree(roots)  # step 6
-    return tuple(_frozen(container) for container in roots)
+    return _frozen(roots)
 
 
-def _frozen(container: _Container) -> ThreadNode:
-    number = container.message.number if container.message is not None else None
-    return ThreadNode(number, tuple(_frozen(child) for child in container.children))
+def _frozen(roots: list[_Container]) -> tuple[ThreadNode, ...]:
+    built: dict[int, ThreadNode] = {}
+    for container in _postorder(roots):
+        number = container.message.number if container.message is not None else None
+        built[id(container)] = ThreadNode(number, tuple(built.pop(id(child)) for child in container.children))
+    return tuple(built[id(container)] for container in roots)
 
 
 # --- RFC 5256 §4 THREAD response -------------------------------------------------------------------
@@ -401,34 +422,42 @@ def thread_lists(nodes: Iterable[ThreadNode], number_of: Callable[[int], int | N
     lists. ``number_of`` maps a node's number to the one to send (a sequence number for THREAD); a
     message it maps to ``None`` is left out and its children take its place.
     """
-    return b"".join(_thread_list(node) for node in _mapped(tuple(nodes), number_of))
+    out: list[bytes] = []
+    # Iterative writer: items are nodes to open as a thread-list, or bytes to write as they are.
+    stack: list[ThreadNode | bytes] = list(reversed(_mapped(tuple(nodes), number_of)))
+    while stack:
+        item = stack.pop()
+        if isinstance(item, bytes):
+            out.append(item)
+            continue
+        out.append(b"(")
+        node = item
+        if node.number is not None:
+            out.append(b"%d" % node.number)
+            while len(node.children) == 1 and node.children[0].number is not None:
+                node = node.children[0]
+                out.append(b" %d" % node.number)
+            if node.children:
+                out.append(b" ")
+        stack.append(b")")
+        stack.extend(reversed(node.children))
+    return b"".join(out)
 
 
 def _mapped(nodes: tuple[ThreadNode, ...], number_of) -> list[ThreadNode]:
-    out: list[ThreadNode] = []
-    for node in nodes:
-        children = tuple(_mapped(node.children, number_of))
+    """``nodes`` with numbers mapped by ``number_of`` (dropped messages replaced by their children)."""
+    preorder: list[ThreadNode] = []
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        preorder.append(node)
+        stack.extend(node.children)
+    built: dict[int, list[ThreadNode]] = {}  # id(node) -> what stands for it after mapping
+    for node in reversed(preorder):
+        children = tuple(item for child in node.children for item in built.pop(id(child)))
         if node.number is None:
-            if len(children) == 1:
-                out.append(children[0])
-            elif children:
-                out.append(ThreadNode(None, children))
+            built[id(node)] = [ThreadNode(None, children)] if len(children) > 1 else list(children)
             continue
         number = number_of(node.number)
-        if number is None:
-            out.extend(children)
-        else:
-            out.append(ThreadNode(number, children))
-    return out
-
-
-def _thread_list(node: ThreadNode) -> bytes:
-    if node.number is None:
-        return b"(" + b"".join(_thread_list(child) for child in node.children) + b")"
-    members = [b"%d" % node.number]
-    while len(node.children) == 1 and node.children[0].number is not None:
-        node = node.children[0]
-        members.append(b"%d" % node.number)
-    if node.children:
-        members.append(b"".join(_thread_list(child) for child in node.children))
-    return b"(" + b" ".join(members) + b")"
+        built[id(node)] = list(children) if number is None else [ThreadNode(number, children)]
+    return [item for node in nodes for item in built[id(node)]]

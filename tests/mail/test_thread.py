@@ -226,3 +226,19 @@ def test_every_message_appears_once_whatever_the_headers(messages):
         for node in algorithm(messages):
             _walk(node, 0, seen)
         assert sorted(seen) == [message.number for message in messages]
+
+
+def test_a_reply_chain_thousands_deep_needs_no_recursion():
+    depth = 5000
+    messages = [msg(1, "Long", "<m1@x>")] + [
+        msg(number, "Re: Long", f"<m{number}@x>", irt=f"<m{number - 1}@x>") for number in range(2, depth + 1)
+    ]
+    nodes = thread_references(messages)
+    assert thread_lists(nodes) == b"(" + b" ".join(b"%d" % number for number in range(1, depth + 1)) + b")"
+    # A staircase (each message with two replies, one of which goes on) nests thread-lists deeply.
+    stairs = [msg(1, "S", "<s1@x>")]
+    for number in range(2, 2 * 1500, 2):
+        parent = "<s1@x>" if number == 2 else f"<s{number - 2}@x>"
+        stairs += [msg(number, "S", f"<s{number}@x>", irt=parent), msg(number + 1, "S", f"<t{number}@x>", irt=parent)]
+    text = thread_lists(thread_references(stairs))
+    assert text.startswith(b"(1 (2 (4 (6 ") and text.count(b"(") == text.count(b")") == 1 + 2 * 1499
