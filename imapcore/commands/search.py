@@ -210,11 +210,11 @@ _ADDRESS_KEYS = {"FROM": "from", "TO": "to", "CC": "cc", "DISPLAYFROM": "from", 
 SORT_KEYS = frozenset({"ARRIVAL", "DATE", "SIZE", "SUBJECT", *_ADDRESS_KEYS})
 
 
-def _addresses(row: SortRow) -> dict:
+def _addresses(row: SortRow, fields: tuple[str, ...]) -> dict:
     if row.envelope is None:
         return {}
     try:
-        return envelope_first_addresses(row.envelope)
+        return envelope_first_addresses(row.envelope, fields)
     except ValueError:  # a stored ENVELOPE is always well formed; an odd one sorts as "no address"
         return {}
 
@@ -238,10 +238,10 @@ def sort_uids(store, mailbox_id: int, uids: list[int], criteria: tuple[c.SortCri
     The keys come from the store's parsed columns (``imapcore.store.sortdata``), not from the blobs.
     """
     rows = sort_rows(store, mailbox_id, uids)
-    needs_addresses = any(criterion.key in _ADDRESS_KEYS for criterion in criteria)
+    fields = tuple(sorted({_ADDRESS_KEYS[criterion.key] for criterion in criteria if criterion.key in _ADDRESS_KEYS}))
     keyed = []
     for row in rows:
-        addresses = _addresses(row) if needs_addresses else None
+        addresses = _addresses(row, fields) if fields else None
         keyed.append((tuple(_sort_value(criterion.key, row, addresses) for criterion in criteria), row.uid))
     # Rows come in UID order; stable sorts from the last criterion to the first (Python keeps equal
     # items in order also with reverse=True) give the RFC 5256 §3 order: REVERSE turns its own key

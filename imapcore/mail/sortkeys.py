@@ -11,6 +11,7 @@ ENVELOPE is what FETCH ENVELOPE answers, so SORT FROM and the client's own view 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .encoded_words import decode_header_value
@@ -36,8 +37,10 @@ _TOKEN = re.compile(rb' *(?:(\()|(\))|(NIL)|"((?:[^"\\]|\\.)*)"|\{(\d+)\+?\}\r\n
 _QUOTED_PAIR = re.compile(rb"\\(.)", re.S)
 
 
-def _parse(data: bytes, position: int):
+def _parse(data: bytes, position: int, limit: int | None = None):
     """One value at ``position``: a list, NIL, a quoted string or a literal; returns (value, end).
+    With ``limit``, reading stops once the outer list has that many members (SORT FROM needs only
+    the first three of an ENVELOPE's ten).
 
     A regular-expression scanner with an explicit stack: SORT reads thousands of these, and a
     character loop in Python was several times slower.
@@ -70,15 +73,19 @@ def _parse(data: bytes, position: int):
         if not stack:
             return value, position
         stack[-1].append(value)
+        if limit is not None and len(stack) == 1 and len(stack[0]) >= limit:
+            return stack[0], position
 
 
-def envelope_first_addresses(envelope: bytes) -> dict[str, EnvelopeAddress | None]:
-    """The first address of From, To and Cc of a stored ENVELOPE (a group counts by its name)."""
-    value, _end = _parse(envelope, 0)
-    if not isinstance(value, list) or len(value) < 10:
+def envelope_first_addresses(envelope: bytes, fields: Iterable[str] = ("from", "to", "cc")) -> dict[str, EnvelopeAddress | None]:
+    """The first address of each of ``fields`` (from, to, cc) of a stored ENVELOPE; a group counts by
+    its name. Only the ENVELOPE members up to the last field asked for are read."""
+    wanted = {field: _FIELDS[field] for field in fields}
+    value, _end = _parse(envelope, 0, limit=max(wanted.values(), default=0) + 1)
+    if not isinstance(value, list) or len(value) <= max(wanted.values(), default=0):
         raise EnvelopeSyntaxError("an ENVELOPE has ten members")
     out: dict[str, EnvelopeAddress | None] = {}
-    for field, index in _FIELDS.items():
+    for field, index in wanted.items():
         first = None
         for address in value[index] or ():
             # A group's start marker (mailbox = the group name, host NIL) counts as an address: it is
