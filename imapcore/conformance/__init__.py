@@ -46,6 +46,7 @@ Steps, in order, on connections ``c1``, ``c2``, ... (opened and logged in on fir
                                 may arrive with one command or the next: "EXISTS after APPEND or NOOP")
     c1 eof                      the server must close the connection
     c1 close                    the client closes the connection
+    c1 tls                      TLS handshake now (after the script's own STARTTLS got its OK)
 
 Expectations before a connection's first command match its greeting (use with ``conn: c1 noauth``).
 Responses a connection receives between its steps (another session's changes) belong to its next step.

@@ -69,7 +69,7 @@ def main(args: argparse.Namespace) -> int:
             return 2
         dovecot = Dovecot().start()
         (user, password), (user2, password2) = list(USERS.items())[:2]
-        target = Target(dovecot.host, dovecot.port, user, password, user2, password2)
+        target = Target(dovecot.host, dovecot.port, user, password, user2, password2, starttls=args.starttls)
     else:
         if not args.user or args.password is None:
             print("--user and --password are required (or --dovecot)", file=sys.stderr)

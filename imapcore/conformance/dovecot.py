@@ -2,8 +2,8 @@
 
 The suite's scripts must be right about the RFC, not about imapcore, so each is proven against an
 independent server first. This starts Debian's ``dovecot`` binary with a throw-away configuration on a
-free 127.0.0.1 port (Maildir under a temporary directory, two users in a passwd-file, the quota, ACL,
-metadata and COMPRESS plugins on so their scripts run too), and stops it and removes the directory after.
+free 127.0.0.1 port (Maildir under a temporary directory, two users in a passwd-file, STARTTLS with a
+throw-away certificate, the quota, ACL, metadata and COMPRESS plugins on so their scripts run too), and stops it and removes the directory after.
 Run as root, Dovecot insists on unprivileged accounts for its login, internal and mail processes, so
 those are Debian's ``dovenull``, ``dovecot`` and ``nobody`` then.
 """
@@ -43,6 +43,29 @@ def _account(name: str, fallback: str) -> str:
     return name
 
 
+def _self_signed(cert_path: Path, key_path: Path) -> None:
+    """A throw-away certificate for 127.0.0.1, so STARTTLS scripts run on the private Dovecot too."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=2)).sign(key, hashes.SHA256())
+    )
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    key_path.chmod(0o600)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -74,6 +97,7 @@ class Dovecot:
         )
         root.chmod(0o755)
         (root / "passwd").chmod(0o644)
+        _self_signed(root / "cert.pem", root / "key.pem")
         config = f"""
 base_dir = {root}/run
 state_dir = {root}/state
@@ -81,7 +105,9 @@ log_path = {root}/dovecot.log
 info_log_path = {root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+ssl = yes
+ssl_cert = <{root}/cert.pem
+ssl_key = <{root}/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 login_trusted_networks = 127.0.0.0/8

@@ -128,12 +128,19 @@ class Connection:
             responses = await connection.command("starttls0 STARTTLS")
             if responses[-1].status != "OK":
                 raise ScriptFailure(f"{name}: STARTTLS refused: {responses[-1].text}")
-            if connection.reader.pending:
-                raise ScriptFailure(f"{name}: data after the STARTTLS reply (RFC 9051 §6.2.1 forbids it)")
-            connection.stream = trio.SSLStream(stream, target.ssl_context or insecure_context(), server_hostname=target.host)
-            with trio.fail_after(timeouts.connect):
-                await connection.stream.do_handshake()
+            await connection.start_tls(target)
         return connection
+
+    async def start_tls(self, target: Target) -> None:
+        """Wrap the stream in TLS (after a STARTTLS OK): nothing may have followed the OK in clear."""
+        if self.reader.pending:
+            raise ScriptFailure(f"{self.name}: data after the STARTTLS reply (RFC 9051 §6.2.1 forbids it)")
+        self.stream = trio.SSLStream(self.stream, target.ssl_context or insecure_context(), server_hostname=target.host)
+        try:
+            with trio.fail_after(self.timeouts.connect):
+                await self.stream.do_handshake()
+        except (trio.BrokenResourceError, ssl.SSLError, OSError) as exc:
+            raise ScriptFailure(f"{self.name}: TLS handshake failed: {exc!r}") from None
 
     async def send(self, data: bytes) -> None:
         for line in data.split(b"\r\n")[:-1] if data.endswith(b"\r\n") else [data]:
@@ -410,6 +417,10 @@ class ScriptRun:
         if step.kind is StepKind.CLOSE:
             connection = await self.connection(step.connection)
             await connection.aclose()
+            return
+        if step.kind is StepKind.TLS:
+            connection = await self.connection(step.connection)
+            await connection.start_tls(self.target)
             return
         connection = await self.connection(step.connection)
         if step.kind is StepKind.GREETING:

@@ -37,6 +37,7 @@ class StepKind(Enum):
     SEEN = "seen"  # cN= pattern: some response received on cN since the last '=' step matches
     EOF = "eof"  # cN eof: the server must close the connection
     CLOSE = "close"  # cN close: the client drops the connection
+    TLS = "tls"  # cN tls: TLS handshake now (after the script's STARTTLS got its OK)
     GREETING = "greeting"  # expectations before any command on a connection match its greeting
 
 
@@ -78,7 +79,7 @@ class Script:
         return "user2" in self.connections.values() or any(user == "user2" for user, _, _ in self.setup)
 
 
-_STEP = re.compile(r"^(c\d+)(>>|>\+|>|<|~|=| eof\s*$| close\s*$)(.*)$")
+_STEP = re.compile(r"^(c\d+)(>>|>\+|>|<|~|=| eof\s*$| close\s*$| tls\s*$)(.*)$")
 _HEADER = re.compile(r"^([a-z0-9-]+):\s?(.*)$")
 
 
@@ -115,7 +116,7 @@ def parse_scripts(text: str, source: str = "") -> list[Script]:
             current.connections.setdefault(connection, "user")
             if operator == "<":
                 step = last_step.get(connection)
-                if step is None or step.kind in (StepKind.WAIT, StepKind.SEEN, StepKind.EOF, StepKind.CLOSE):
+                if step is None or step.kind in (StepKind.WAIT, StepKind.SEEN, StepKind.EOF, StepKind.CLOSE, StepKind.TLS):
                     step = Step(StepKind.GREETING, connection, "", number)
                     current.steps.append(step)
                     last_step[connection] = step
@@ -141,6 +142,8 @@ def parse_scripts(text: str, source: str = "") -> list[Script]:
                 step = Step(StepKind.EOF, connection, "", number)
             elif operator.strip() == "close":
                 step = Step(StepKind.CLOSE, connection, "", number)
+            elif operator.strip() == "tls":
+                step = Step(StepKind.TLS, connection, "", number)
             else:
                 kind = {">": StepKind.COMMAND, ">>": StepKind.SEND, ">+": StepKind.CONTINUE}[operator]
                 if kind is not StepKind.CONTINUE and len(rest.split(" ", 1)) < 1:

@@ -67,3 +67,19 @@ def test_suite_against_dovecot(tmp_path, capsys):
     assert report["summary"]["passed"] >= 400
     assert code == (1 if report["summary"]["failed"] else 0)
     assert "documented Dovecot deviations" in out
+
+
+@pytest.mark.parametrize("mode", ["--tls", "--starttls"])
+def test_tls_modes_against_imapcore(tmp_path, capsys, mode):
+    """The runner's TLS paths: implicit TLS on the TLS port, STARTTLS on the cleartext one."""
+    with server_process(tmp_path, users={"conformance1": "pass-one"}) as server:
+        port = server.tls_port if mode == "--tls" else server.port
+        code, report, out = run_cli(
+            ["--port", str(port), "--user", "conformance1", "--password", "pass-one", mode,
+             "--only", "login", "capability", "fetch"],
+            tmp_path, capsys,
+        )
+    assert code == 0, out
+    assert report["summary"]["failed"] == 0 and report["summary"]["passed"] >= 60
+    # after TLS is up, STARTTLS is no longer advertised
+    assert "STARTTLS" not in report["server"]["capabilities"]

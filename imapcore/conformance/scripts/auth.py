@@ -275,3 +275,59 @@ conn: c1 noauth
 c1> a UNAUTHENTICATE
 c1< a {BAD|NO} {...}
 """
+
+SCRIPTS += r"""
+=== starttls-then-login
+rfc: 9051 §6.2.1
+area: starttls
+requires: STARTTLS
+conn: c1 noauth
+c1> a STARTTLS
+c1< a OK {...}
+c1 tls
+c1> b CAPABILITY
+c1< * CAPABILITY {...}
+c1< ! * CAPABILITY {...} STARTTLS{...} ;; RFC 9051 §6.2.1: STARTTLS is only valid once, before TLS
+c1< b OK {...}
+c1> c LOGIN {$user} {$password}
+c1< c OK {...}
+c1> d SELECT {$box}
+c1< d OK {...}
+
+=== starttls-twice
+rfc: 9051 §6.2.1
+area: starttls
+requires: STARTTLS
+conn: c1 noauth
+doc: "BAD - STARTTLS received after a successful TLS negotiation"
+c1> a STARTTLS
+c1< a OK {...}
+c1 tls
+c1> b STARTTLS
+c1< b BAD {...}
+c1> c NOOP
+c1< c OK {...}
+
+=== starttls-with-argument
+rfc: 9051 §6.2.1
+area: starttls
+requires: STARTTLS
+conn: c1 noauth
+dovecot: ignores the argument and starts TLS; RFC 9051 §9 command-nonauth: starttls = "STARTTLS" (no
+dovecot: argument), so the line is a syntax error and gets a tagged BAD (§7.1.3).
+c1> a STARTTLS now
+c1< a BAD {...}
+
+=== starttls-then-authenticate
+rfc: 9051 §6.2.1
+area: starttls
+requires: STARTTLS AUTH=PLAIN
+conn: c1 noauth
+c1> a STARTTLS
+c1< a OK {...}
+c1 tls
+c1> b AUTHENTICATE PLAIN
+c1< +{...}
+c1>+ {$plain}
+c1< b OK {...}
+"""
