@@ -28,7 +28,10 @@ answered ``BAD``.
 
 THREAD (RFC 5256 §3) searches the same way and threads the matches with ``imapcore.mail.thread``
 (ORDEREDSUBJECT or REFERENCES) from the same stored columns; the answer is ``* THREAD`` with the
-thread lists of §4, in sequence numbers or, for UID THREAD, UIDs.
+thread lists of §4, in sequence numbers or, for UID THREAD, UIDs. Two deliberate differences with
+Dovecot 2.3: an empty result is ``* THREAD`` without the trailing space Dovecot writes (RFC 5256 §5
+``thread-data = "THREAD" [SP 1*thread-list]``), and charsets other than UTF-8/US-ASCII get BADCHARSET
+as in SEARCH (Dovecot converts many more; RFC 5256 §3 requires only those two).
 """
 
 from __future__ import annotations

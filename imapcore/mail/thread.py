@@ -18,6 +18,13 @@ The pieces the RFC defines and this module follows:
   text between ``<`` and ``>`` with quotes, quoted-pair backslashes and white space removed; an id
   without ``@`` is not valid and is skipped (``message_ids``);
 * REFERENCES steps 1-6 (``thread_references``) and ORDEREDSUBJECT (``thread_ordered_subject``).
+
+Where the RFC leaves room, the choices are Dovecot's (tests/commands_message/test_thread.py compares
+both servers on crafted cases and on the sample mailbox): ORDEREDSUBJECT puts all messages with an
+empty base subject in one thread (the RFC only excludes empty subjects from REFERENCES' step 5); a
+message whose References end with its own Message-ID loses the parent step 1.A gave it (step 1.B breaks
+the link and may not create a loop). Trees are walked without recursion: reply chains can be
+thousands of messages deep.
 """
 
 from __future__ import annotations
