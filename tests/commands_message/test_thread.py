@@ -233,3 +233,32 @@ async def test_thread_and_sort_agree_with_dovecot(tmp_path):
     got = await _imapcore_answers(tmp_path, messages, commands)
     for command in commands:
         assert got[command] == expected[command], command
+
+
+def test_sort_rows_complete_a_message_the_store_could_not_parse(tmp_path):
+    """A blob stored unparsed (its summary failed at delivery) has empty parsed columns; SORT and THREAD
+    data for it come from parsing the blob then (``imapcore.store.sortdata``)."""
+    from imapcore.mail import summarize
+    from imapcore.store import Store
+    from imapcore.store.sortdata import sort_rows
+
+    failed_once: set[bytes] = set()
+
+    def flaky_summarize(raw: bytes):
+        if raw not in failed_once:
+            failed_once.add(raw)
+            raise ValueError("parser unavailable at delivery")
+        return summarize(raw)
+
+    raw = message("Re: [list] Plans", "<late@x>", date=day(3, zone="+0200"), irt="<a@x>", sender="Zed <zed@example.org>")
+    with Store.open(tmp_path / "store", summarize=flaky_summarize, durable=False) as store:
+        store.create_user("alice")
+        uid = store.append("alice", "INBOX", raw, internal_date=INTERNAL_DATE).uids[0]
+        mailbox_id = store.mailbox("alice", "INBOX").id
+        assert store.fetch_rows(mailbox_id, [uid], ("envelope",))[0].envelope is None  # stored unparsed
+        (row,) = sort_rows(store, mailbox_id, [uid])
+    assert (row.uid, row.subject, row.base_subject) == (uid, "Re: [list] Plans", "Plans")
+    assert row.sent_date == int(dt.datetime(2024, 1, 3, 8, 0, tzinfo=dt.timezone.utc).timestamp())
+    assert (row.message_id, row.in_reply_to, row.references) == ("<late@x>", "<a@x>", ())
+    assert row.internal_date == int(INTERNAL_DATE.timestamp()) and row.size == len(raw)
+    assert row.envelope.startswith(b'("Mon, 03 Jan 2024 10:00:00 +0200" "Re: [list] Plans" (("Zed" NIL "zed" "example.org"))')
