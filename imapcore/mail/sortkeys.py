@@ -77,7 +77,9 @@ def _parse(data: bytes, position: int, limit: int | None = None):
             return stack[0], position
 
 
-def envelope_first_addresses(envelope: bytes, fields: Iterable[str] = ("from", "to", "cc")) -> dict[str, EnvelopeAddress | None]:
+def envelope_first_addresses(
+    envelope: bytes, fields: Iterable[str] = ("from", "to", "cc")
+) -> dict[str, EnvelopeAddress | None]:
     """The first address of each of ``fields`` (from, to, cc) of a stored ENVELOPE; a group counts by
     its name. Only the ENVELOPE members up to the last field asked for are read."""
     wanted = {field: _FIELDS[field] for field in fields}

@@ -44,7 +44,8 @@ def sort_rows(store, mailbox_id: int, uids: UidSet) -> list[SortRow]:
         (mailbox_id, *params),
     )
     rows = []
-    for uid, size, internal_date, parsed, blob_id, sent, subject, base, message_id, in_reply_to, refs, envelope in cursor:
+    for row in cursor:
+        uid, size, internal_date, parsed, blob_id, sent, subject, base, message_id, in_reply_to, refs, envelope = row
         if not parsed:
             rows.append(_from_blob(store, uid, size, internal_date, blob_id))
             continue
