@@ -383,10 +383,6 @@ class ScriptRun:
                 for command, line in [("CREATE {$box}", 0)] + lines:
                     text = substitute(f"s{line} {command}", self.variables)
                     responses = await connection.command(text)
-                    if line == 0 and "[ALREADYEXISTS]" in responses[-1].text.upper():
-                        # Dovecot 2.3 sometimes says so for a fresh name while another session deletes
-                        # a sibling; the root is ours alone (unique per run), so use it.
-                        continue
                     if responses[-1].status != "OK":
                         raise ScriptFailure(f"setup line {line}: {command!r} answered {responses[-1].text[:300]}")
             finally:
