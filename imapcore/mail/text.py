@@ -17,7 +17,8 @@ from .encoded_words import decode_bytes, decode_header_value
 from .mime import MimePart, iter_parts
 from .params import parse_value, single_token
 
-_BASE64_JUNK = re.compile(rb"[^A-Za-z0-9+/]")
+_BASE64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_BASE64_JUNK_OCTETS = bytes(octet for octet in range(256) if octet not in _BASE64_ALPHABET)
 # Every pattern stops at the next "<" so that unclosed tags cannot make a scan quadratic.
 _HTML_BREAK = re.compile(r"<(?:br|p|div|tr|li|h[1-6])\b[^<>]*>", re.I)
 _HTML_INLINE = re.compile(r"</?(?:b|i|u|em|strong|span|font|a|small|big|sub|sup|code|abbr)\b[^<>]*>", re.I)
@@ -47,7 +48,9 @@ def transfer_encoding(part: MimePart) -> bytes:
 
 def decode_base64(data: bytes) -> bytes:
     """Lenient base64 (RFC 2045 §6.8: characters outside the alphabet are ignored)."""
-    cleaned = _BASE64_JUNK.sub(b"", data.split(b"=", 1)[0] if b"=" in data else data)
+    # bytes.translate deletes the non-alphabet octets in one C pass (a regex substitution was the
+    # slowest step of summarizing a base64 text part).
+    cleaned = (data.split(b"=", 1)[0] if b"=" in data else data).translate(None, _BASE64_JUNK_OCTETS)
     cleaned = cleaned[: len(cleaned) - len(cleaned) % 4] if len(cleaned) % 4 == 1 else cleaned
     try:
         return base64.b64decode(cleaned + b"=" * (-len(cleaned) % 4))
@@ -177,7 +180,23 @@ def preview(raw: bytes, root: MimePart) -> str:
     if chosen is None or transfer_encoding(chosen) not in _KNOWN_ENCODINGS:
         return ""
     # 64 KiB of body is plenty for 256 characters, even of HTML.
-    text = part_text(raw, chosen, limit=65536)
+    return _collapsed_start(part_text(raw, chosen, limit=65536))
+
+
+def _collapsed_start(text: str) -> str:
+    """``_WHITESPACE.sub(" ", text).strip()[:PREVIEW_MAX].rstrip()``, without collapsing all of ``text``.
+
+    Collapsing a prefix of ``text`` gives a prefix of the collapsed whole (a whitespace run cut by the
+    prefix's end becomes one space either way), and collapsed text ends in at most one space, so once a
+    collapsed prefix holds PREVIEW_MAX + 2 characters after its leading space, its start is the answer.
+    Collapsing all of a 20 KB part cost more than the rest of ``summarize`` together.
+    """
+    size = 4 * PREVIEW_MAX
+    while size < len(text):
+        start = _WHITESPACE.sub(" ", text[:size]).lstrip()
+        if len(start) >= PREVIEW_MAX + 2:
+            return start[:PREVIEW_MAX].rstrip()
+        size *= 4
     return _WHITESPACE.sub(" ", text).strip()[:PREVIEW_MAX].rstrip()
 
 

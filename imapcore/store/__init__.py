@@ -3,7 +3,8 @@
 Public API (everything a session needs; all methods are blocking and thread-safe — call heavy ones with
 ``trio.to_thread.run_sync``):
 
-``Store.open(data_dir, *, feed=None, synchronous="FULL", summarize=None, durable=True) -> Store``;
+``Store.open(data_dir, *, feed=None, synchronous="FULL", summarize=None, durable=True,
+expunge_history=100_000) -> Store``;
 ``close()``. Creates ``data_dir/blobs/`` and ``data_dir/meta.sqlite3``.
 
 Users: ``create_user(name, password_hash=None, *, quota_storage_bytes=None, quota_messages=None)``
@@ -24,7 +25,9 @@ Messages (by mailbox id + UIDs; a UID set is a ``SequenceSet`` in UID terms or a
 ``copy(id, uids, user, target) -> CopyResult``, ``move(...)``, ``store_flags(id, uids, FlagMode, flags,
 *, unchanged_since=None) -> StoreResult``, ``expunge(id, uids=None) -> ExpungeResult``,
 ``fetch_rows(id, uids, fields) -> [FetchRow]`` (pre-serialized ENVELOPE/BODY/BODYSTRUCTURE),
-``changed_since(id, modseq)``, ``vanished_since(id, modseq)``, ``blob_id(id, uid)``,
+``changed_since(id, modseq)``, ``vanished_since(id, modseq, uids=None)`` (exact above
+``expunge_history_floor(id)``; below it every UID of the set no longer present, RFC 7162 §3.2.6),
+``blob_id(id, uid)``,
 ``read_blob(blob_id, *, verify=False)``, ``open_blob(blob_id)``,
 ``search(id, program, *, uids=None, recent_uids=(), now=None) -> [uid]``.
 
@@ -33,8 +36,9 @@ same as ``imapcore fsck`` / ``imapcore gc`` (``cli.py``).
 
 Layout of this package: ``store.py`` (connections, transactions, users) with its operations in
 ``mailboxes.py``, ``appending.py`` (group commit), ``messages.py`` and ``uidsets.py``; ``blobs.py``
-(content-addressed files), ``schema.py`` (tables, triggers, migrations), ``delivery.py`` (what is
-computed once per blob), ``search.py`` (SEARCH as SQL + FTS5 trigram), ``feed.py`` (change feed),
+(content-addressed files; batched ``write`` + ``sync``), ``schema.py`` (tables, triggers, migrations),
+``delivery.py`` (what is computed once per blob), ``fulltext.py`` (the word-trigram index),
+``search.py`` (SEARCH as SQL + FTS5 trigram), ``feed.py`` (change feed),
 ``maintenance.py`` (fsck, gc), ``names.py``, ``flags.py``, ``uidranges.py``, ``records.py``, ``errors.py``.
 
 Change feed (``feed.py``): pass ``feed=InProcessFeed()`` (created inside ``trio.run``);

@@ -1,10 +1,12 @@
 """Delivery: APPEND and MULTIAPPEND into the store, with group commit.
 
 Outside the writer lock each message is hashed, parsed once if its blob is new (``delivery.py``) and
-written durably to the blob store; then one transaction inserts the rows. Concurrent deliveries queue
-and are committed together by whichever takes the lock first (one WAL fsync for the group), each in its
-own savepoint so one refusal (quota, missing mailbox) does not fail the others. A failed delivery
-removes the blob files it created that nothing refers to.
+its blob file written (not yet fsynced). Concurrent deliveries queue and are committed together by
+whichever takes the lock first: one ``BlobStore.sync`` (syncfs(2): one journal commit for every blob of
+the batch) and then one transaction (one WAL fsync), each delivery in its own savepoint so one refusal
+(quota, missing mailbox) does not fail the others. So a delivery is acknowledged only once its blob and
+its rows are durable, and a batch of N costs two flushes instead of 3N. A failed delivery removes the
+blob files it created that nothing refers to.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import flags as flagcodec
-from . import names, uidranges
+from . import fulltext, names, uidranges
 from .blobs import blob_id_of
 from .delivery import ParsedBlob, prepare_blob
 from .errors import OverQuota
@@ -38,6 +40,7 @@ class _Prepared:
     internal_day: int
     parsed: ParsedBlob | None
     wrote_blob: bool  # this delivery created the file (so a failed delivery removes it again)
+    needs_sync: bool  # the file is not known durable yet: the group commit syncs it before committing
 
 
 @dataclass(eq=False)
@@ -117,6 +120,8 @@ class DeliveryOperations:
 
     def _commit_append_batch(self, batch: list[_AppendRequest]) -> None:
         try:
+            # Blob before metadata: one sync for every blob the batch wrote, then one commit.
+            self.blobs.sync(item.blob_id for request in batch for item in request.prepared if item.needs_sync)
             with self._transaction_locked() as tx:
                 for request in batch:
                     published = len(tx.changes)
@@ -187,12 +192,25 @@ class DeliveryOperations:
         raw = bytes(message.raw)
         blob_id = blob_id_of(raw)
         known = self._reader().execute("SELECT 1 FROM blobs WHERE id = ?", (blob_id,)).fetchone()
-        parsed = None if known else prepare_blob(raw, blob_id, self.summarize)
-        wrote_blob = not self.blobs.exists(blob_id)
-        self.blobs.put(raw, blob_id)
+        if known:
+            # A file with a row was made durable before that row committed. Should a collection have
+            # removed it meanwhile, it is written again durably (and checked again under the lock).
+            parsed = None
+            wrote_blob = not self.blobs.exists(blob_id)
+            if wrote_blob:
+                self.blobs.put(raw, blob_id)
+            needs_sync = False
+        else:
+            parsed = prepare_blob(raw, blob_id, self.summarize)
+            # A file without a row may be a leftover of a crash, possibly incomplete after a power loss:
+            # trusted only if it hashes right. It is written without fsync; the batch's sync follows.
+            wrote_blob = not self.blobs.verified(blob_id)
+            if wrote_blob:
+                self.blobs.write(raw, blob_id)
+            needs_sync = True
         return _Prepared(
             raw, blob_id, bits, keywords, int(when.timestamp()), int(offset.total_seconds() // 60),
-            when.date().toordinal(), parsed, wrote_blob,
+            when.date().toordinal(), parsed, wrote_blob, needs_sync,
         )
 
     def _ensure_blob(self, conn, item: _Prepared) -> int:
@@ -214,10 +232,7 @@ class DeliveryOperations:
                 "INSERT INTO blob_headers (blob, name, value_folded) VALUES (?, ?, ?)",
                 [(num, header, value) for header, value in parsed.headers],
             )
-            conn.execute(
-                "INSERT INTO blob_text (rowid, header, body) VALUES (?, ?, ?)",
-                (num, parsed.header_text, parsed.body_text),
-            )
+            fulltext.insert(conn, num, parsed.header_text, parsed.body_text, parsed.header_terms, parsed.body_terms)
         # A garbage collection between our write and this lock may have removed the file: write it again.
         if not self.blobs.exists(item.blob_id):
             self.blobs.put(item.raw, item.blob_id)

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 from imapcore.mail.search import search_fold
 
+from .fulltext import index_terms
+
 log = logging.getLogger(__name__)
 
 
@@ -45,6 +47,8 @@ class ParsedBlob:
     headers: tuple[tuple[str, str], ...]  # (lower-case name, search-folded decoded value)
     header_text: str  # full-text column "header": decoded "name: value" lines, search-folded
     body_text: str  # full-text column "body": the decoded text parts, search-folded
+    header_terms: str  # what the trigram index gets for header_text (fulltext.index_terms)
+    body_terms: str  # ... and for body_text
 
 
 def default_summarize(raw: bytes):
@@ -65,7 +69,7 @@ def prepare_blob(raw: bytes, blob_id: str, summarize: Callable[[bytes], object])
         log.exception("could not parse message %s; storing it unparsed", blob_id)
         return ParsedBlob(
             blob_id, len(raw), False, None, None, None, None, None, None, None, None, None, None, None,
-            email_id, "T" + blob_id[:24], (), "", "",
+            email_id, "T" + blob_id[:24], (), "", "", "", "",
         )
     references = tuple(summary.references or ())
     root = (references[0] if references else None) or summary.in_reply_to or summary.message_id
@@ -81,6 +85,7 @@ def prepare_blob(raw: bytes, blob_id: str, summarize: Callable[[bytes], object])
     # the needle is in search.py, so the index and the linear scan agree exactly.
     headers = tuple((name.lower(), search_fold(value)) for name, value in summary.headers)
     header_text = search_fold("\n".join(f"{name}: {value}" for name, value in summary.headers))
+    body_text = search_fold(summary.text or "")
     return ParsedBlob(
         blob_id=blob_id,
         size=len(raw),
@@ -100,5 +105,7 @@ def prepare_blob(raw: bytes, blob_id: str, summarize: Callable[[bytes], object])
         thread_id=thread_id,
         headers=headers,
         header_text=header_text,
-        body_text=search_fold(summary.text or ""),
+        body_text=body_text,
+        header_terms=index_terms(header_text),
+        body_terms=index_terms(body_text),
     )

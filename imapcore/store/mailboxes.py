@@ -2,7 +2,7 @@
 
 Names are validated and normalised by ``names.normalize`` before any SQL runs. Creating a name creates
 its missing superiors (RFC 9051 §6.3.4); DELETE refuses INBOX and names with inferiors (§6.3.5,
-HASCHILDREN); RENAME carries inferiors and subscriptions along and treats INBOX specially (§6.3.6).
+HASCHILDREN); RENAME carries inferiors along (not subscriptions, §6.3.6) and treats INBOX specially.
 Every mailbox gets a UIDVALIDITY larger than any given before, so a re-created name never revives old
 UIDs. Counters come from the mailbox row, kept by triggers (schema.py); SELECT reads counters, UID runs
 and keywords in one snapshot.
@@ -144,7 +144,12 @@ class MailboxOperations:
         """RFC 9051 §6.3.6: inferiors follow; missing superiors of the new name are created.
 
         Renaming INBOX moves its messages to a new mailbox and leaves INBOX empty (its inferiors stay).
-        Subscriptions of renamed names follow them.
+
+        Subscriptions do not follow: §6.3.6 says "renaming a mailbox doesn't update subscription
+        information on the original name" and shows the client doing SUBSCRIBE new / UNSUBSCRIBE old
+        itself, and §6.3.7 says a server "SHOULD NOT unilaterally remove an existing mailbox name from
+        the subscription list". So the old names stay subscribed and the new ones are not subscribed
+        automatically (Dovecot behaves the same).
         """
         old_name = names.normalize(old_name)
         new_name = names.normalize(new_name)
@@ -183,12 +188,6 @@ class MailboxOperations:
                 ).fetchone():
                     raise MailboxExists(replacement)
                 conn.execute("UPDATE mailboxes SET name = ? WHERE id = ?", (replacement, mailbox_id))
-                if conn.execute(
-                    "DELETE FROM subscriptions WHERE user_id = ? AND name = ?", (user_id, current)
-                ).rowcount:
-                    conn.execute(
-                        "INSERT OR IGNORE INTO subscriptions (user_id, name) VALUES (?, ?)", (user_id, replacement)
-                    )
                 tx.changes.append(
                     Change(0, ChangeKind.MAILBOX_RENAMED, user, mailbox_id, replacement, old_name=current)
                 )

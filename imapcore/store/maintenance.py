@@ -25,7 +25,7 @@ blob of a delivery in progress (it is only reported, never removed by fsck).
 
 from __future__ import annotations
 
-from . import uidranges
+from . import fulltext, uidranges
 from .delivery import prepare_blob
 from .errors import BlobCorrupt, BlobMissing
 from .records import FsckReport
@@ -80,7 +80,7 @@ def fsck(store, *, repair: bool = True, verify_hashes: bool = True) -> FsckRepor
 def _reindex_missing(store, conn, unreadable: set[str], repair: bool) -> list[str]:
     """Blobs whose full-text row is missing (search would silently miss them): parse and index again."""
     rows = conn.execute(
-        "SELECT b.num, b.id FROM blobs b LEFT JOIN blob_text t ON t.rowid = b.num WHERE t.rowid IS NULL"
+        "SELECT b.num, b.id FROM blobs b LEFT JOIN blob_fulltext t ON t.num = b.num WHERE t.num IS NULL"
     ).fetchall()
     repaired = []
     for num, blob_id in rows:
@@ -95,9 +95,7 @@ def _reindex_missing(store, conn, unreadable: set[str], repair: bool) -> list[st
             "INSERT INTO blob_headers (blob, name, value_folded) VALUES (?, ?, ?)",
             [(num, header, value) for header, value in parsed.headers],
         )
-        conn.execute(
-            "INSERT INTO blob_text (rowid, header, body) VALUES (?, ?, ?)", (num, parsed.header_text, parsed.body_text)
-        )
+        fulltext.insert(conn, num, parsed.header_text, parsed.body_text, parsed.header_terms, parsed.body_terms)
     return repaired
 
 

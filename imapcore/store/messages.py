@@ -252,16 +252,53 @@ class MessageOperations:
             "INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) VALUES (?, ?, ?)",
             [(info.id, uid, modseq) for uid in uids],
         )
-        runs = uidranges.decode(conn.execute("SELECT uid_ranges FROM mailboxes WHERE id = ?", (info.id,)).fetchone()[0])
+        runs_text, records = conn.execute(
+            "SELECT uid_ranges, expunge_records + ? FROM mailboxes WHERE id = ?", (len(uids), info.id)
+        ).fetchone()
         conn.execute(
-            "UPDATE mailboxes SET highest_modseq = ?, uid_ranges = ? WHERE id = ?",
-            (modseq, uidranges.encode(uidranges.remove(runs, sorted(uids))), info.id),
+            "UPDATE mailboxes SET highest_modseq = ?, uid_ranges = ?, expunge_records = ? WHERE id = ?",
+            (modseq, uidranges.encode(uidranges.remove(uidranges.decode(runs_text), sorted(uids))), records, info.id),
         )
+        if records > self.expunge_history + self.expunge_history // 4:
+            self._prune_expunge_history(conn, info.id)
         tx.changes.append(
             Change(0, ChangeKind.EXPUNGED, user, info.id, info.name, tuple(uids), highest_modseq=modseq)
         )
         tx.dropped_references = True
         return modseq
+
+    def _prune_expunge_history(self, conn, mailbox_id: int) -> None:
+        """Keep at most ``expunge_history`` expunge records of a mailbox (the newest), raising its floor.
+
+        Records go by whole MODSEQs (one EXPUNGE shares one MODSEQ), so the floor is exact: every expunge
+        with a MODSEQ above it is still recorded. Runs only when the running count passed the limit by a
+        quarter, so its cost (an index walk over the kept records) is spread over many expunges.
+        """
+        row = conn.execute(
+            "SELECT modseq FROM expunged WHERE mailbox_id = ? ORDER BY modseq DESC LIMIT 1 OFFSET ?",
+            (mailbox_id, self.expunge_history),
+        ).fetchone()
+        if row is not None:
+            floor = row[0]
+            conn.execute("DELETE FROM expunged WHERE mailbox_id = ? AND modseq <= ?", (mailbox_id, floor))
+            conn.execute(
+                "UPDATE mailboxes SET expunge_floor = max(expunge_floor, ?) WHERE id = ?", (floor, mailbox_id)
+            )
+        conn.execute(
+            "UPDATE mailboxes SET expunge_records = (SELECT count(*) FROM expunged WHERE mailbox_id = ?) WHERE id = ?",
+            (mailbox_id, mailbox_id),
+        )
+
+    def expunge_history_floor(self, mailbox_id: int) -> int:
+        """The MODSEQ at or below which expunges may have been forgotten (0: the history is complete).
+
+        ``vanished_since`` with a MODSEQ below it cannot be exact and answers with every UID of the set that
+        is no longer in the mailbox (RFC 7162 §3.2.6); a caller that wants to know can compare.
+        """
+        row = self._reader().execute("SELECT expunge_floor FROM mailboxes WHERE id = ?", (mailbox_id,)).fetchone()
+        if row is None:
+            raise MailboxNotFound(f"#{mailbox_id}")
+        return row[0]
 
     # --- reading messages -----------------------------------------------------------------------------
 
@@ -308,17 +345,33 @@ class MessageOperations:
         ]
 
     def vanished_since(self, mailbox_id: int, modseq: int, uids: UidSet | None = None) -> list[int]:
-        """RFC 7162 §3.2.5 QRESYNC: UIDs expunged after ``modseq``, ascending."""
-        conn = self._reader()
-        result = [
-            uid
-            for (uid,) in conn.execute(
-                "SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid", (mailbox_id, modseq)
-            )
-        ]
+        """RFC 7162 §3.2.5 QRESYNC / §3.2.6 VANISHED: UIDs expunged after ``modseq``, ascending, limited to
+        ``uids`` when given.
+
+        Exact while ``modseq`` is at or above ``expunge_history_floor``. Below it the records that would
+        answer may have been pruned, and §3.2.6 says what to do then: "behave as if it was requested to
+        report all expunged messages from the provided UID set", i.e. every UID below UIDNEXT that is not in
+        the mailbox any more (a superset the client tolerates: those messages are gone in any case).
+        """
+        with self._snapshot() as conn:
+            row = conn.execute(
+                "SELECT expunge_floor, uid_next, uid_ranges FROM mailboxes WHERE id = ?", (mailbox_id,)
+            ).fetchone()
+            if row is None:
+                raise MailboxNotFound(f"#{mailbox_id}")
+            floor, uid_next, runs_text = row
+            if modseq < floor:
+                result = _gaps(uidranges.decode(runs_text), uid_next)
+            else:
+                result = [
+                    uid
+                    for (uid,) in conn.execute(
+                        "SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid", (mailbox_id, modseq)
+                    )
+                ]
         if uids is not None and result:
             if isinstance(uids, SequenceSet):
-                largest = max(result[-1], self.status_by_id(mailbox_id).uid_next - 1)
+                largest = max(result[-1], uid_next - 1)
                 result = [uid for uid in result if uids.contains(uid, largest)]
             else:
                 keep = set(uids)
@@ -340,6 +393,18 @@ class MessageOperations:
 
     def open_blob(self, blob_id: str):
         return self.blobs.open(blob_id)
+
+
+def _gaps(runs, uid_next: int) -> list[int]:
+    """The UIDs below ``uid_next`` outside the sorted runs ``[(low, high), ...]``: every UID ever given
+    in the mailbox that is not there any more (UIDs are given consecutively from 1)."""
+    gaps: list[int] = []
+    expected = 1
+    for low, high in runs:
+        gaps.extend(range(expected, low))
+        expected = high + 1
+    gaps.extend(range(expected, uid_next))
+    return gaps
 
 
 def _timestamp(seconds: int | None, tz_minutes: int = 0) -> _dt.datetime | None:

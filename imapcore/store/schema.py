@@ -10,8 +10,11 @@ drift from the rows they count whatever code path inserts, updates or deletes a 
 
 Parsed data lives per blob, not per message: ENVELOPE, BODY and BODYSTRUCTURE pre-serialized in IMAP
 syntax, the PREVIEW text, the sent date, the threading headers, a header index (``blob_headers``, values
-decoded and case-folded for SEARCH) and the full-text index (``blob_text``, FTS5 with the trigram
-tokenizer; see ``search.py`` for why trigram).
+decoded and case-folded for SEARCH) and the full-text index (``blob_fulltext`` and ``blob_terms``,
+FTS5 with the trigram tokenizer over distinct words; ``fulltext.py`` and ``search.py`` explain why).
+
+Version 2 replaced version 1's FTS5 table ``blob_text`` (which indexed every trigram occurrence and
+stored the text inside FTS5) and added ``mailboxes.expunge_floor``/``expunge_records`` (bounded expunge history).
 
 Dates are integers: seconds since the epoch, plus the zone of INTERNALDATE in minutes east of UTC, plus
 the day number of the date *in its own zone*, because SEARCH BEFORE/ON/SINCE compare dates "disregarding
@@ -170,8 +173,28 @@ CREATE TRIGGER messages_recounted AFTER UPDATE OF flags, recent ON messages BEGI
 END;
 """
 
-#: MIGRATIONS[n] upgrades schema version n to n + 1.
-MIGRATIONS: tuple[str, ...] = (_V1,)
+
+def _v2(conn: sqlite3.Connection) -> None:
+    """Version 2: the full-text index becomes ``fulltext.py``'s pair of tables (folded text stored once,
+    a contentless trigram index of its distinct words), rebuilt from the old FTS5 table's stored text;
+    and mailboxes get ``expunge_floor`` and ``expunge_records`` (``messages.py``: the expunge history is kept
+    bounded; at or below the floor it may have been pruned)."""
+    from . import fulltext
+
+    for statement in fulltext.SCHEMA:
+        conn.execute(statement)
+    for num, header, body in conn.execute("SELECT rowid, header, body FROM blob_text").fetchall():
+        fulltext.insert(conn, num, header or "", body or "")
+    conn.execute("DROP TABLE blob_text")
+    conn.execute("ALTER TABLE mailboxes ADD COLUMN expunge_floor INTEGER NOT NULL DEFAULT 0")
+    conn.execute("ALTER TABLE mailboxes ADD COLUMN expunge_records INTEGER NOT NULL DEFAULT 0")
+    conn.execute(
+        "UPDATE mailboxes SET expunge_records = (SELECT count(*) FROM expunged e WHERE e.mailbox_id = mailboxes.id)"
+    )
+
+
+#: MIGRATIONS[n] upgrades schema version n to n + 1: an SQL script, or a function of the connection.
+MIGRATIONS: tuple = (_V1, _v2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 #: The counter triggers, by name (the bulk loader of the benchmark drops and recreates them).
@@ -190,9 +213,13 @@ def migrate(conn: sqlite3.Connection) -> int:
     for number in range(found, SCHEMA_VERSION):
         conn.execute("BEGIN IMMEDIATE")
         try:
-            # executescript would COMMIT first; run statement by statement inside our transaction.
-            for statement in _split(MIGRATIONS[number]):
-                conn.execute(statement)
+            step = MIGRATIONS[number]
+            if callable(step):
+                step(conn)
+            else:
+                # executescript would COMMIT first; run statement by statement inside our transaction.
+                for statement in _split(step):
+                    conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {number + 1}")
             conn.execute("COMMIT")
         except BaseException:

@@ -9,13 +9,14 @@ per-blob data), so AND/OR/NOT cost nothing extra and SQLite picks the plan:
   becomes the UID at position n − 1. ``RECENT``/``NEW``/``OLD`` use the session's ``recent_uids``.
 * FROM, TO, CC, BCC, SUBJECT, HEADER: the header index ``blob_headers`` (decoded values, folded at
   delivery; the needle is folded the same way, and ``instr`` gives IMAP's substring semantics).
-* BODY and TEXT: the FTS5 table ``blob_text`` with the **trigram** tokenizer. IMAP asks for substring
-  matching ("foo" finds "food"); a word tokenizer can only find whole words or prefixes, so its hits
-  would have to be re-verified and it would still miss infixes. Trigram phrase queries are exact
-  substring matches of the (case-folded) indexed text, so the index alone gives the answer: no candidate
-  verification pass over blobs. Trigrams need at least three characters; shorter needles are answered by
-  ``instr`` over the stored text (a scan of one column, still without opening blobs).
-  BODY searches the decoded text parts, TEXT the decoded header lines and that text.
+* BODY and TEXT: ``fulltext.py``, FTS5 with the **trigram** tokenizer over the distinct words of the
+  folded text. IMAP asks for substring matching ("foo" finds "food"); a word tokenizer can only find
+  whole words or prefixes, so it would still miss infixes. A trigram phrase query is an exact substring
+  match inside one indexed word, so a one-word needle is answered by the index alone; a needle with
+  spaces is narrowed by the index (each of its words) and checked with ``instr`` against the stored
+  folded text; needles shorter than three characters are answered by ``instr`` over the stored text (a
+  scan of one column, still without opening blobs). BODY searches the decoded text parts, TEXT the
+  decoded header lines and that text.
 
 Case-insensitivity is ``imapcore.mail.search.search_fold`` everywhere (casefold + NFKD, the RFC 5051
 shape Dovecot uses): indexed text and header values are folded at delivery, the needle at search time,
@@ -35,6 +36,7 @@ from imapcore.syntax.model import STAR, SearchAnd, SearchKey, SearchNot, SearchO
 
 from imapcore.mail.search import search_fold
 
+from . import fulltext
 from .errors import StoreError
 from .flags import SystemFlag
 
@@ -151,20 +153,7 @@ class _Compiler:
         )
 
     def _text(self, needle: str, *, body_only: bool) -> str:
-        if needle == "":
-            return "1"
-        needle = search_fold(needle)
-        if len(needle) >= 3:
-            phrase = '"' + needle.replace('"', '""') + '"'
-            query = f"body : {phrase}" if body_only else phrase
-            return f"m.blob IN (SELECT rowid FROM blob_text WHERE blob_text MATCH {self._param(query)})"
-        if body_only:
-            return f"m.blob IN (SELECT rowid FROM blob_text WHERE instr(body, {self._param(needle)}) > 0)"
-        first, second = self._param(needle), self._param(needle)
-        return (
-            "m.blob IN (SELECT rowid FROM blob_text WHERE "
-            f"instr(header, {first}) > 0 OR instr(body, {second}) > 0)"
-        )
+        return fulltext.condition(search_fold(needle), body_only=body_only, param=self._param)
 
     def _uid_set(self, uid_set: SequenceSet) -> str:
         if uid_set.saved:

@@ -7,7 +7,11 @@ Invariants this module keeps (each has a test in tests/store/):
   given before (``meta.last_uid_validity``), so UIDs of a former incarnation cannot be confused.
 * Every change to a message (append, flag change, copy/move target) gets a MODSEQ larger than the
   mailbox's ``highest_modseq``, which then becomes that value; an expunge gets one new MODSEQ, recorded
-  with each expunged UID (``expunged``) for QRESYNC VANISHED (RFC 7162 §3.2.10).
+  with each expunged UID (``expunged``) for QRESYNC VANISHED (RFC 7162 §3.2.10). That history is
+  bounded: past ``expunge_history`` records (100,000 by default) a mailbox's oldest expunges are pruned
+  and its ``expunge_floor`` raised; ``vanished_since`` stays exact above the floor and below it answers
+  as RFC 7162 §3.2.6 asks (every UID of the set no longer present). Unbounded, the table grows by one
+  row per expunged message forever (RFC 7162 §5.3 warns about exactly that).
 * Counters (mailbox STATUS numbers, user quota usage, blob reference counts) are maintained by triggers
   in the same transaction as the rows they count (``schema.py``).
 * Blob before metadata: bytes are written and fsynced (``blobs.py``) before the transaction that refers
@@ -44,13 +48,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import schema
+from . import fulltext, schema
 from .appending import DeliveryOperations, _AppendRequest
 from .blobs import BlobStore
 from .connection import connect
 from .delivery import default_summarize
 from .errors import UserExists, UserNotFound
-from .feed import Change, ChangeFeed, NullFeed
+from .feed import Change, ChangeFeed, ChangeKind, NullFeed
 from .mailboxes import MailboxOperations
 from .messages import FETCH_FIELDS, MessageOperations
 from .records import QuotaUsage, UserInfo
@@ -88,8 +92,11 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
         synchronous: str = "FULL",
         summarize: Callable[[bytes], object] | None = None,
         durable: bool = True,
+        expunge_history: int = 100_000,
     ):
         self.data_dir = Path(data_dir)
+        # Expunge records kept per mailbox for QRESYNC (messages.py ``_prune_expunge_history``).
+        self.expunge_history = max(1, expunge_history)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.blobs = BlobStore(self.data_dir / "blobs", durable=durable)
         self.feed: ChangeFeed = feed or NullFeed()
@@ -207,7 +214,7 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
             rows = conn.execute("SELECT num, id FROM blobs WHERE refcount = 0").fetchall()
             for num, blob_id in rows:
                 conn.execute("DELETE FROM blob_headers WHERE blob = ?", (num,))
-                conn.execute("DELETE FROM blob_text WHERE rowid = ?", (num,))
+                fulltext.delete(conn, num)
                 conn.execute("DELETE FROM blobs WHERE num = ?", (num,))
                 self.blobs.delete(blob_id)
                 removed.append(blob_id)
@@ -274,13 +281,16 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
         return QuotaUsage(info.used_storage_bytes, info.quota_storage_bytes, info.used_messages, info.quota_messages)
 
     def delete_user(self, name: str) -> None:
-        """Remove a user with all mailboxes, messages and subscriptions, in one transaction; blobs no
-        longer referenced by anyone are removed after the commit."""
+        """Remove a user with all mailboxes, messages, expunge history, keywords and subscriptions, in one
+        transaction (``UserNotFound`` if there is no such user); blobs no longer referenced by anyone are
+        removed after the commit. Sessions of the user still connected get MAILBOX_DELETED for every
+        mailbox on the change feed. This is the whole job: callers need no transaction of their own."""
         with self._transaction() as tx:
             conn = tx.conn
             user_id = self._user_id(conn, name)
-            mailbox_ids = [row[0] for row in conn.execute("SELECT id FROM mailboxes WHERE user_id = ?", (user_id,))]
-            for mailbox_id in mailbox_ids:
+            mailboxes = conn.execute("SELECT id, name FROM mailboxes WHERE user_id = ? ORDER BY name", (user_id,)).fetchall()
+            for mailbox_id, mailbox_name in mailboxes:
+                tx.changes.append(Change(0, ChangeKind.MAILBOX_DELETED, name, mailbox_id, mailbox_name))
                 conn.execute("DELETE FROM messages WHERE mailbox_id = ?", (mailbox_id,))
                 conn.execute("DELETE FROM expunged WHERE mailbox_id = ?", (mailbox_id,))
                 conn.execute("DELETE FROM mailbox_keywords WHERE mailbox_id = ?", (mailbox_id,))

@@ -5,7 +5,9 @@ from imapcore.store import (
     HasChildren,
     InvalidMailboxName,
     MailboxExists,
+    FlagMode,
     MailboxNotFound,
+    Store,
     UserExists,
 )
 
@@ -63,7 +65,7 @@ def test_recreated_mailbox_gets_new_uidvalidity_and_keeps_no_uids(store):
     assert store.status("alice", "box").messages == 0
 
 
-def test_rename_moves_children_and_subscriptions(store):
+def test_rename_moves_children_but_not_subscriptions(store):
     store.create_mailbox("alice", "a/b/c")
     store.subscribe("alice", "a/b")
     ids = {m.name: m.id for m in store.list_mailboxes("alice")}
@@ -73,7 +75,11 @@ def test_rename_moves_children_and_subscriptions(store):
     assert current["x/y"] == ids["a"] and current["x/y/b"] == ids["a/b"] and current["x/y/b/c"] == ids["a/b/c"]
     assert "x" in current and "a" not in current
     assert store.mailbox("alice", "x/y/b").uid_validity == validity
-    assert "x/y/b" in store.subscriptions("alice") and "a/b" not in store.subscriptions("alice")
+    # RFC 9051 §6.3.6: "renaming a mailbox doesn't update subscription information on the original
+    # name"; §6.3.7: the server SHOULD NOT remove a subscription by itself.
+    subscribed = store.subscriptions("alice")
+    assert "a/b" in subscribed and "x/y/b" not in subscribed and "x/y" not in subscribed
+    assert store.mailbox("alice", "x/y/b").subscribed is False
     with pytest.raises(MailboxExists):
         store.rename_mailbox("alice", "Sent", "Trash")
     with pytest.raises(InvalidMailboxName):
@@ -124,6 +130,43 @@ def test_delete_user_removes_everything_and_the_name_can_return(store):
     store.create_user("bob")
     assert store.status("bob", "INBOX").messages == 0
     assert store.fsck().clean
+
+
+def test_delete_user_is_one_public_call_that_leaves_nothing_behind(tmp_path):
+    """``Store.delete_user`` is all ``imapcore user del`` needs: rows of every table go, the feed hears
+    of every mailbox, an unknown name is refused, and nothing of the user survives a reopen."""
+    from imapcore.store import ChangeKind, MailboxNotFound, UserNotFound
+
+    class Recorder:
+        def __init__(self):
+            self.changes = []
+
+        def publish(self, changes):
+            self.changes.extend(changes)
+
+    recorder = Recorder()
+    with Store.open(tmp_path / "d", durable=False, feed=recorder) as store:
+        store.create_user("carol")
+        store.create_mailbox("carol", "Lists/Rust")
+        store.subscribe("carol", "Lists/Rust")
+        result = store.append("carol", "INBOX", b"Subject: a\r\n\r\nb\r\n", ["$Label"])
+        inbox = result.mailbox_id
+        store.store_flags(inbox, [1], FlagMode.ADD, ["\\Deleted"])
+        store.expunge(inbox)
+        ids = {m.name: m.id for m in store.list_mailboxes("carol")}
+        recorder.changes.clear()
+        store.delete_user("carol")
+        deleted = {(c.mailbox_id, c.mailbox_name) for c in recorder.changes if c.kind is ChangeKind.MAILBOX_DELETED}
+        assert deleted == {(mailbox_id, name) for name, mailbox_id in ids.items()}
+        with pytest.raises(UserNotFound):
+            store.delete_user("carol")
+        with pytest.raises(MailboxNotFound):
+            store.status_by_id(inbox)
+    with Store.open(tmp_path / "d", durable=False) as store:
+        conn = store._writer
+        for table in ("mailboxes", "subscriptions", "messages", "expunged", "mailbox_keywords", "blobs", "users"):
+            assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
+        assert list(store.blobs.iter_ids()) == []
 
 
 def test_create_with_special_use(store):

@@ -109,6 +109,7 @@ def test_gc_racing_deliveries_never_leaves_a_message_without_its_blob(tmp_path):
 
 
 def test_fsck_rebuilds_a_missing_full_text_row(tmp_path):
+    from imapcore.store import fulltext
     from imapcore.syntax.model import SearchKey
 
     with make_store(tmp_path / "d") as store:
@@ -117,7 +118,8 @@ def test_fsck_rebuilds_a_missing_full_text_row(tmp_path):
         before = store.search(box, SearchKey("BODY", (word,)))
         assert before == [3]
         with store._lock:
-            store._writer.execute("DELETE FROM blob_text WHERE rowid = (SELECT min(blob) FROM messages WHERE uid = 3)")
+            num = store._writer.execute("SELECT min(blob) FROM messages WHERE uid = 3").fetchone()[0]
+            assert fulltext.delete(store._writer, num)
         assert store.search(box, SearchKey("BODY", (word,))) == []
         report = store.fsck()
         assert any("reindexed" in line for line in report.counters_repaired)

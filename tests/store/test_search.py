@@ -72,6 +72,10 @@ needles = st.one_of(
     st.sampled_from(WORDS).map(str.upper),
     st.sampled_from(["a", "é", "e", "ss", "STRASSE", "xq", "seed1", "seed12", "ü", "u", "juergen", "Müller",
                      "@example", "bob builder", "", "CAFE", "cafe\u0301", "naive", "ﬁ", "from: bob"]),
+    # Needles with spaces: the word index narrows, the stored text decides (adjacent words or not).
+    st.tuples(st.sampled_from(WORDS), st.sampled_from(WORDS)).map(" ".join),
+    st.tuples(st.sampled_from(WORDS), st.sampled_from(WORDS)).map(lambda t: t[0][-3:] + " " + t[1][:4]),
+    st.sampled_from([" alpha", "alpha ", "a b", "x  y", "seed1\r\n", "lorem ipsum dolor"]),
 )
 dates = st.dates(dt.date(2023, 12, 25), dt.date(2024, 7, 1))
 uid_sets = st.lists(st.tuples(st.integers(0, 260), st.integers(0, 260)), min_size=1, max_size=4).map(
@@ -133,6 +137,11 @@ def test_body_search_hits_substrings_and_misses(corpus):
     seeded = store.search(box, SearchKey("TEXT", ("SEED17",)))
     assert seeded == [row.uid for row, s in records if "seed17" in s.text]
     assert len(seeded) >= 2
+    # Two words that occur in many bodies, but adjacent only in some: the index alone would say all.
+    pair = store.search(box, SearchKey("BODY", ("alpha bravo",)))
+    both = [row.uid for row, s in records if "alpha" in s.text and "bravo" in s.text]
+    assert pair == [row.uid for row, s in records if "alpha bravo" in s.text]
+    assert pair and len(pair) < len(both)
 
 
 def test_session_view_hides_newer_messages(corpus):

@@ -1,0 +1,165 @@
+"""The word-trigram full-text index (fulltext.py), the schema 1 -> 2 migration, and batched blob syncing."""
+
+import sqlite3
+
+import pytest
+
+from imapcore.store import Store, fulltext, schema
+from imapcore.store.blobs import BlobStore, blob_id_of
+from imapcore.syntax.model import SearchKey
+
+
+def test_index_terms_keep_each_word_once_in_order():
+    assert fulltext.index_terms("b a\r\nb  c\ta b") == "b a c"
+    assert fulltext.index_terms("") == ""
+
+
+def _conn():
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    for statement in fulltext.SCHEMA:
+        conn.execute(statement)
+    return conn
+
+
+def _query(conn, needle, body_only=False):
+    params = []
+
+    def param(value):
+        params.append(value)
+        return "?"
+
+    condition = fulltext.condition(needle, body_only=body_only, param=param)
+    sql = f"SELECT m.blob FROM (SELECT num AS blob FROM blob_fulltext) m WHERE {condition} ORDER BY m.blob"
+    return [num for (num,) in conn.execute(sql, params)]
+
+
+def test_condition_is_exact_substring_semantics():
+    conn = _conn()
+    texts = {
+        1: ("subject: hello", "alpha bravo charlie alpha"),
+        2: ("subject: bravo alpha", "charlie bravo\r\nalpha"),
+        3: ("from: x", "xy z"),
+    }
+    for num, (header, body) in texts.items():
+        fulltext.insert(conn, num, header, body)
+    for needle in ["alpha", "lph", "alpha bravo", "bravo alpha", "bravo\r\nalpha", "o c", "xy z", "y z", "a", "z",
+                   "charlie alpha", "hello", "subject: b", "nothing", "alpha  bravo"]:
+        for body_only in (True, False):
+            expected = sorted(
+                num for num, (header, body) in texts.items()
+                if needle in body or (not body_only and needle in header)
+            )
+            assert _query(conn, needle, body_only) == expected, (needle, body_only)
+    assert _query(conn, "") == [1, 2, 3]
+
+
+def test_delete_removes_the_index_entries_too():
+    conn = _conn()
+    fulltext.insert(conn, 1, "h", "unique words here")
+    fulltext.insert(conn, 2, "h", "other words")
+    assert _query(conn, "words") == [1, 2]
+    assert fulltext.delete(conn, 1) and not fulltext.delete(conn, 1)
+    assert conn.execute("SELECT rowid FROM blob_terms WHERE blob_terms MATCH '\"unique\"'").fetchall() == []
+    assert _query(conn, "words") == [2]
+    fulltext.insert(conn, 1, "h", "fresh text")  # the number is free again and indexes cleanly
+    assert _query(conn, "unique") == [] and _query(conn, "fresh") == [1]
+
+
+def test_version_1_database_is_migrated_and_searchable(tmp_path):
+    """A store written with schema 1 (full-text rows in FTS5 table ``blob_text``) opens, migrates to 2
+    and still finds its messages by BODY and TEXT; fsck is clean."""
+    data = tmp_path / "data"
+    with Store.open(data, durable=False) as store:
+        store.create_user("u")
+        raw = b"Subject: old one\r\nFrom: a@example.org\r\n\r\nhistoric zebra text\r\n"
+        store.append("u", "INBOX", raw)
+    conn = sqlite3.connect(data / "meta.sqlite3", isolation_level=None)
+    # Turn the file back into version 1: the old table with the same folded text, the new ones gone.
+    conn.execute("BEGIN")
+    conn.execute("CREATE VIRTUAL TABLE blob_text USING fts5(header, body, tokenize = 'trigram case_sensitive 1')")
+    conn.execute("INSERT INTO blob_text (rowid, header, body) SELECT num, header, body FROM blob_fulltext")
+    conn.execute("DROP TABLE blob_fulltext")
+    conn.execute("DROP TABLE blob_terms")
+    conn.execute("ALTER TABLE mailboxes DROP COLUMN expunge_floor")
+    conn.execute("ALTER TABLE mailboxes DROP COLUMN expunge_records")
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("COMMIT")
+    conn.close()
+    with Store.open(data, durable=False) as store:
+        assert schema.version(store._writer) == schema.SCHEMA_VERSION == 2
+        box = store.mailbox("u", "INBOX").id
+        assert store.search(box, SearchKey("BODY", ("ZEBRA",))) == [1]
+        assert store.search(box, SearchKey("TEXT", ("old one",))) == [1]
+        assert store.search(box, SearchKey("BODY", ("old one",))) == []
+        assert store.expunge_history_floor(box) == 0
+        assert store.fsck().clean
+
+
+def test_written_blobs_become_durable_with_one_sync(tmp_path):
+    blobs = BlobStore(tmp_path / "blobs")
+    items = [f"message {n}".encode() * 100 for n in range(5)]
+    ids = [blob_id_of(item) for item in items]
+    for item, blob_id in zip(items, ids):
+        blobs.write(item, blob_id)
+    blobs.sync(ids)  # syncfs(2) here; the same call fsyncs each file and directory elsewhere
+    for item, blob_id in zip(items, ids):
+        assert blobs.read(blob_id, verify=True) == item and blobs.verified(blob_id)
+    assert list((tmp_path / "blobs" / "tmp").iterdir()) == []
+
+
+def test_sync_without_syncfs_fsyncs_files_and_directories(tmp_path, monkeypatch):
+    from imapcore.store import blobs as blobs_module
+
+    blobs = BlobStore(tmp_path / "blobs")
+    synced = []
+    real_fsync = blobs_module.os.fsync
+    monkeypatch.setattr(blobs_module, "_syncfs", None)
+    monkeypatch.setattr(blobs_module.os, "fsync", lambda fd: synced.append(fd) or real_fsync(fd))
+    ids = []
+    for n in range(3):
+        data = b"x" * n + b"y"
+        ids.append(blob_id_of(data))
+        blobs.write(data, ids[-1])
+    blobs.sync(ids + ids[:1])
+    assert len(synced) == 3 + len({blob_id[:2] for blob_id in ids})
+
+
+def test_a_leftover_file_with_wrong_bytes_is_rewritten_at_delivery(tmp_path):
+    """A crash can leave a named blob file whose bytes never reached the disk; a delivery of those bytes
+    must not trust it (no row refers to it) and writes it again."""
+    with Store.open(tmp_path / "d", durable=False) as store:
+        store.create_user("u")
+        raw = b"Subject: s\r\n\r\nbody\r\n"
+        blob_id = blob_id_of(raw)
+        store.blobs.path_of(blob_id).write_bytes(b"\0" * len(raw))
+        assert not store.blobs.verified(blob_id)
+        result = store.append("u", "INBOX", raw)
+        assert store.read_blob(store.blob_id(result.mailbox_id, result.uids[0]), verify=True) == raw
+
+
+@pytest.mark.parametrize("threads", [8])
+def test_concurrent_deliveries_all_commit_durably(tmp_path, threads):
+    import threading
+
+    from imapcore.store import appending
+
+    batches = []
+    original = appending.DeliveryOperations._commit_append_batch
+
+    with Store.open(tmp_path / "d") as store:  # durable: the real sync path
+        store.create_user("u")
+        store._commit_append_batch = lambda batch: (batches.append(len(batch)), original(store, batch))[1]
+        raws = [b"Subject: %d\r\n\r\n" % n + b"text %d\r\n" % n * 200 for n in range(threads * 10)]
+
+        def deliver(part):
+            for raw in part:
+                store.append("u", "INBOX", raw)
+
+        workers = [threading.Thread(target=deliver, args=(raws[i::threads],)) for i in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=60)
+        assert sum(batches) == len(raws)
+        assert store.status("u", "INBOX").messages == len(raws)
+        assert store.fsck().clean
