@@ -13,6 +13,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
+import secrets
+
+import trio
 
 from imapcore.auth import sasl
 from imapcore.protocol import codes, events
@@ -28,6 +33,40 @@ from .registry import ALREADY_SENT, Completion, handles
 _MAX_SASL_STEPS = 4
 
 
+class _InFlight:
+    __slots__ = ("done", "ok")
+
+    def __init__(self) -> None:
+        self.done = trio.Event()
+        self.ok = False
+
+
+# Concurrent logins with the same credentials (a phone's parallel connections, a reconnect storm after a
+# restart) share one argon2 verification instead of queueing for the hash limiter one after the other.
+# Keyed by an HMAC under a per-process secret, so no password is kept. Only a success is shared: a
+# waiter whose leader failed verifies on its own, so wrong guesses always pay the full cost.
+_SECRET = secrets.token_bytes(32)
+_IN_FLIGHT: dict[bytes, _InFlight] = {}
+
+
+async def _verify(ctx: SessionContext, user: str, password: str) -> bool:
+    key = hmac.new(_SECRET, b"\0".join(s.encode("utf-8", "surrogatepass") for s in (user, password)),
+                   hashlib.sha256).digest()
+    pending = _IN_FLIGHT.get(key)
+    if pending is not None:
+        await pending.done.wait()
+        if pending.ok:
+            return True
+        return await ctx.authenticator.verify(user, password)
+    pending = _IN_FLIGHT[key] = _InFlight()
+    try:
+        pending.ok = await ctx.authenticator.verify(user, password)
+    finally:
+        del _IN_FLIGHT[key]
+        pending.done.set()
+    return pending.ok
+
+
 def _require_privacy(ctx: SessionContext) -> None:
     if not ctx.cleartext_auth_allowed:
         raise CommandFailed(
@@ -37,7 +76,7 @@ def _require_privacy(ctx: SessionContext) -> None:
 
 
 async def _log_in(ctx: SessionContext, user: str, password: str) -> Completion:
-    if not await ctx.authenticator.verify(user, password):
+    if not await _verify(ctx, user, password):
         raise CommandFailed(ResponseCode(Code.AUTHENTICATIONFAILED), "Authentication failed")
     ctx.user = user
     return Completion(codes.capability(ctx.capabilities()), "Logged in")

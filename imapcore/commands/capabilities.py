@@ -72,9 +72,20 @@ def implemented(capability: str) -> bool:
     return all(command in HANDLERS for command in ADVERTISED.get(capability, (None,)))
 
 
+_implemented_cache: tuple[int, tuple[str, ...]] | None = None
+
+
+def _implemented_names() -> tuple[str, ...]:
+    # Computed once per registry size: the registry is filled at import and then never changes.
+    global _implemented_cache
+    if _implemented_cache is None or _implemented_cache[0] != len(HANDLERS):
+        _implemented_cache = (len(HANDLERS), tuple(name for name in ADVERTISED if implemented(name)))
+    return _implemented_cache[1]
+
+
 def capabilities(ctx: SessionContext) -> tuple[str, ...]:
     """The capability list for this session right now."""
-    names = [name for name in ADVERTISED if implemented(name)]
+    names = list(_implemented_names())
     # RFC 7889: APPENDLIMIT=n, the largest message APPEND accepts (the tokenizer's literal limit).
     if implemented("MULTIAPPEND"):
         names.append(f"APPENDLIMIT={ctx.config.limits.max_literal_bytes}")
