@@ -27,11 +27,11 @@ from support.server import server_process  # noqa: E402
 USERS = dovecot.USERS
 
 
-def run_against(target: Target, jobs: int):
+def run_against(target: Target, jobs: int, pool: list[Target] | None = None):
     timeouts = Timeouts()
     started = time.monotonic()
     info = trio.run(probe, target, timeouts)
-    results = trio.run(run_suite, load_all(), target, info, jobs, timeouts)
+    results = trio.run(run_suite, load_all(), target, info, jobs, timeouts, None, pool)
     return results, time.monotonic() - started
 
 
@@ -60,8 +60,11 @@ def main(argv: list[str] | None = None) -> int:
     columns = {"imapcore": ours}
     theirs = None
     if dovecot.available():
-        with dovecot.Dovecot() as server:
-            theirs, theirs_seconds = run_against(Target(server.host, server.port, user, password, user2, password2), args.jobs)
+        # one account pair per concurrent script on Dovecot (see dovecot.account_pairs)
+        with dovecot.Dovecot(dovecot.pool_users(args.jobs)) as server:
+            pool = [Target(server.host, server.port, *pair) for pair in dovecot.account_pairs(args.jobs)]
+            theirs, theirs_seconds = run_against(
+                Target(server.host, server.port, user, password, user2, password2), args.jobs, pool)
         print(f"Dovecot: {report.summary_line(theirs)} in {theirs_seconds:.1f} s")
         columns["Dovecot 2.3"] = theirs
     scripts = load_all()

@@ -61,15 +61,17 @@ def main(args: argparse.Namespace) -> int:
         print(f"{len(scripts)} scripts, {sum(s.check_count for s in scripts)} checks")
         return 0
     dovecot = None
+    pool = None
     if args.dovecot:
-        from .dovecot import USERS, Dovecot, available
+        from .dovecot import USERS, Dovecot, account_pairs, available, pool_users
 
         if not available():
             print("dovecot is not installed (Debian: apt-get install dovecot-imapd)", file=sys.stderr)
             return 2
-        dovecot = Dovecot().start()
+        dovecot = Dovecot(pool_users(args.jobs)).start()
         (user, password), (user2, password2) = list(USERS.items())[:2]
         target = Target(dovecot.host, dovecot.port, user, password, user2, password2, starttls=args.starttls)
+        pool = [Target(dovecot.host, dovecot.port, *pair, starttls=args.starttls) for pair in account_pairs(args.jobs)]
     else:
         if not args.user or args.password is None:
             print("--user and --password are required (or --dovecot)", file=sys.stderr)
@@ -90,7 +92,7 @@ def main(args: argparse.Namespace) -> int:
         except (ScriptFailure, OSError, trio.TooSlowError) as exc:
             print(f"cannot use the server: {exc}", file=sys.stderr)
             return 2
-        results = trio.run(run_suite, scripts, target, info, args.jobs, timeouts, progress)
+        results = trio.run(run_suite, scripts, target, info, args.jobs, timeouts, progress, pool)
     finally:
         if dovecot is not None:
             dovecot.stop()

@@ -25,6 +25,21 @@ START_TIMEOUT = 15.0
 
 USERS = {"conformance1": "pass-one", "conformance2": "pass-two"}
 
+
+def account_pairs(count: int) -> list[tuple[str, str, str, str]]:
+    """``count`` (user, password, user2, password2) pairs: one per concurrent script. Dovecot 2.3 races
+    when many sessions of one user create and delete mailboxes at once (sporadic ALREADYEXISTS for fresh
+    names, "Internal quota calculation error"), which the suite is not about; separate accounts avoid it."""
+    return [(f"conformance{i}a", f"pass-{i}a", f"conformance{i}b", f"pass-{i}b") for i in range(count)]
+
+
+def pool_users(count: int) -> dict[str, str]:
+    users = dict(USERS)
+    for user, password, user2, password2 in account_pairs(count):
+        users[user] = password
+        users[user2] = password2
+    return users
+
 _SPECIAL_USE = "".join(
     f"  mailbox {name} {{\n    special_use = \\{name}\n    auto = subscribe\n  }}\n"
     for name in ("Sent", "Drafts", "Trash", "Junk", "Archive")

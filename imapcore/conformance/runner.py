@@ -599,19 +599,30 @@ async def run_suite(
     jobs: int = 8,
     timeouts: Timeouts = Timeouts(),
     progress: Callable[[ScriptResult], None] | None = None,
+    pool: list[Target] | None = None,
 ) -> list[ScriptResult]:
-    """Run every script (skipping those the server cannot take); results in script order."""
+    """Run every script (skipping those the server cannot take); results in script order.
+
+    ``pool``: accounts to spread the scripts over (one per concurrent script, so ``jobs`` becomes its
+    length); without it every script uses ``target``. Scripts never share mailboxes either way.
+    """
     run_id = secrets.token_hex(3)
     results: dict[int, ScriptResult] = {}
-    limiter = trio.CapacityLimiter(max(1, jobs))
+    targets = list(pool) if pool else [target] * max(1, jobs)
+    send_channel, receive_channel = trio.open_memory_channel[Target](len(targets))
+    for each in targets:
+        send_channel.send_nowait(each)
 
     async def one(index: int, script: Script) -> None:
         reason = skip_reason(script, info, target)
         if reason:
             result = ScriptResult(script, Status.SKIPPED, reason)
         else:
-            async with limiter:
-                result = await run_script(script, target, timeouts, f"ct{run_id}-{index:03d}")
+            slot = await receive_channel.receive()
+            try:
+                result = await run_script(script, slot, timeouts, f"ct{run_id}-{index:03d}")
+            finally:
+                send_channel.send_nowait(slot)
         results[index] = result
         if progress is not None:
             progress(result)

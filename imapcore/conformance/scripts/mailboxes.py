@@ -44,7 +44,10 @@ c1< ! a NO [NONEXISTENT] {...}
 === create-inbox
 rfc: 9051 §6.3.4
 area: create
-doc: "It is an error to attempt to create INBOX"
+doc: "It is an error to attempt to create INBOX" (INBOX is touched first: Dovecot creates it lazily on a
+doc: fresh account, and CREATE INBOX succeeds until then)
+c1> s STATUS INBOX (MESSAGES)
+c1< s OK {...}
 c1> a CREATE INBOX
 c1< a NO {...}
 c1> b CREATE inbox
