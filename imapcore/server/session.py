@@ -139,12 +139,15 @@ class Session(SessionChannel):
         tagged = await run_command(ctx, command)
         untagged = ctx.take_untagged()
         if ctx.selected is not None and not isinstance(command, c.Logout):
-            selected = ctx.selected
-            await selected.poll()
-            # A keyword new to the mailbox is announced before the FETCH responses that show it.
-            untagged[:0] = selected.keyword_updates()
             allow_expunge = not (isinstance(command, _NO_EXPUNGE_COMMANDS) and not getattr(command, "uid", False))
-            untagged.extend(selected.pending_updates(allow_expunge))
+            try:
+                selected = ctx.selected
+                await selected.poll()
+                # A keyword new to the mailbox is announced before the FETCH responses that show it.
+                untagged[:0] = selected.keyword_updates()
+                untagged.extend(selected.pending_updates(allow_expunge))
+            except Exception:  # a bug here must not end the session (STYLE.md §3); the next boundary retries
+                log.exception("reporting mailbox changes failed")
         data = self.conn.send_many(untagged)
         if tagged is not None:
             data += self.conn.send(tagged)

@@ -167,3 +167,28 @@ def test_cleartext_login_refused_off_loopback(tmp_path):
     assert "AUTH=PLAIN" in secure.capabilities() and "STARTTLS" not in secure.capabilities()
     local6 = SessionContext(services, None, remote_address=("::1", 50000), tls=False)
     assert local6.cleartext_auth_allowed
+
+
+async def test_a_failing_handler_answers_serverbug_and_the_session_goes_on(tmp_path, monkeypatch, caplog):
+    from imapcore.commands import HANDLERS
+    from imapcore.store import MailboxNotFound
+    from imapcore.syntax import commands as c
+
+    async def broken(ctx, cmd):
+        raise ZeroDivisionError("a bug")
+
+    async def refused(ctx, cmd):
+        raise MailboxNotFound("Somewhere", target=True)
+
+    async with running_server(tmp_path, users=USERS) as srv:
+        client = await ImapTestClient.connect(srv.port)
+        monkeypatch.setitem(HANDLERS, c.Noop, broken)
+        assert await client.command("a1", "NOOP") == [
+            b"a1 NO [SERVERBUG] Internal error, the command was not completed\r\n"]
+        assert any("ZeroDivisionError" in (r.exc_text or "") for r in caplog.records)
+        # Store refusals are mapped in one place to NO with the store's response code.
+        monkeypatch.setitem(HANDLERS, c.Noop, refused)
+        assert (await client.command("a2", "NOOP"))[-1].startswith(b"a2 NO [TRYCREATE] ")
+        monkeypatch.undo()
+        assert await client.command("a3", "NOOP") == [b"a3 OK NOOP completed\r\n"]
+        await client.aclose()
