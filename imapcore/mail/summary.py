@@ -52,11 +52,13 @@ def _all_msg_ids(value: bytes | None) -> tuple[str, ...]:
 def summarize_part(raw: bytes, root: MimePart) -> MessageSummary:
     header = root.header
     subject = decode_header_value(header.get(b"subject") or b"")
+    decoded: dict[int, str] = {}  # text part -> its decoded text, shared by the search text and PREVIEW
+    text = message_text(raw, root, decoded)
     return MessageSummary(
         envelope=envelope(header),
         body=body_structure(raw, root, extended=False),
         bodystructure=body_structure(raw, root, extended=True),
-        preview=preview(raw, root),
+        preview=preview(raw, root, decoded),
         sent_date=parse_date(header.get(b"date")),
         subject=subject,
         base_subject=base_subject(subject),
@@ -68,7 +70,7 @@ def summarize_part(raw: bytes, root: MimePart) -> MessageSummary:
             for item in header.fields
             if item.is_field
         ),
-        text=message_text(raw, root),
+        text=text,
     )
 
 

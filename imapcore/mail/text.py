@@ -131,10 +131,13 @@ def _is_attachment(part: MimePart) -> bool:
     return bool(value) and parse_value(value)[0].strip().lower() == b"attachment"
 
 
-def message_text(raw: bytes, root: MimePart) -> str:
+def message_text(raw: bytes, root: MimePart, decoded: dict[int, str] | None = None) -> str:
     """The corpus of SEARCH BODY/TEXT: every text/* leaf decoded, and the decoded header lines of every
     encapsulated message/rfc822 (those lines are body text of the outer message; Dovecot searches them
-    too), in message order, separated by newlines."""
+    too), in message order, separated by newlines.
+
+    ``decoded``, when given, receives each leaf's text by ``id(part)`` so that ``preview`` can reuse it
+    instead of decoding the same part again."""
     pieces: list[str] = []
     for part in iter_parts(root):
         if part.message is not None:
@@ -145,7 +148,10 @@ def message_text(raw: bytes, root: MimePart) -> str:
                 if item.is_field
             )
         elif part.type == b"text" and not part.children:
-            pieces.append(part_text(raw, part))
+            text = part_text(raw, part)
+            if decoded is not None:
+                decoded[id(part)] = text
+            pieces.append(text)
     return "\n".join(pieces)
 
 
@@ -169,7 +175,7 @@ def _preview_part(part: MimePart) -> MimePart | None:
     return part
 
 
-def preview(raw: bytes, root: MimePart) -> str:
+def preview(raw: bytes, root: MimePart, decoded: dict[int, str] | None = None) -> str:
     """RFC 8970 PREVIEW: the start of the first inline text/plain or text/html part (see
     ``_preview_part``), whitespace collapsed, at most 256 characters. A part whose transfer encoding we
     cannot undo gives no preview (its bytes are not text), as in Dovecot."""
@@ -179,8 +185,15 @@ def preview(raw: bytes, root: MimePart) -> str:
         return ""
     if chosen is None or transfer_encoding(chosen) not in _KNOWN_ENCODINGS:
         return ""
-    # 64 KiB of body is plenty for 256 characters, even of HTML.
-    return _collapsed_start(part_text(raw, chosen, limit=65536))
+    # 64 KiB of body is plenty for 256 characters, even of HTML. A part no longer than that decodes to
+    # the same text whole, so the text ``message_text`` already decoded is reused (``decoded``).
+    limit = 65536
+    text = None
+    if decoded is not None and chosen.end - chosen.body_start <= limit:
+        text = decoded.get(id(chosen))
+    if text is None:
+        text = part_text(raw, chosen, limit=limit)
+    return _collapsed_start(text)
 
 
 def _collapsed_start(text: str) -> str:
