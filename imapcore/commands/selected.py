@@ -222,6 +222,11 @@ class SelectedMailbox:
             return
         self._unclaimed_arrivals = False
         try:
+            # The counter is read inline; the claim is a write (the store's writer lock, an fsync),
+            # worth it only when something is left to claim.
+            status = await self._ctx.run_store(self._ctx.store.status_by_id, self.mailbox_id)
+            if not status.recent:
+                return
             claimed = await self._ctx.run_store(self._ctx.store.claim_recent, self.mailbox_id)
         except MailboxNotFound:
             self.deleted = True
