@@ -239,10 +239,9 @@ class DeliveryOperations:
         return num
 
     def _extend_uid_ranges(self, conn, mailbox_id: int, low: int, high: int) -> None:
-        runs = uidranges.decode(conn.execute("SELECT uid_ranges FROM mailboxes WHERE id = ?", (mailbox_id,)).fetchone()[0])
+        text = conn.execute("SELECT uid_ranges FROM mailboxes WHERE id = ?", (mailbox_id,)).fetchone()[0]
         conn.execute(
-            "UPDATE mailboxes SET uid_ranges = ? WHERE id = ?",
-            (uidranges.encode(uidranges.append_run(runs, low, high)), mailbox_id),
+            "UPDATE mailboxes SET uid_ranges = ? WHERE id = ?", (uidranges.append_run_text(text, low, high), mailbox_id)
         )
 
     def _check_quota(self, conn, user_id: int, user: str, add_bytes: int, add_messages: int) -> None:

@@ -48,6 +48,24 @@ def append_run(runs: Runs, low: int, high: int) -> Runs:
     return runs + [(low, high)]
 
 
+def append_run_text(text: str, low: int, high: int) -> str:
+    """``encode(append_run(decode(text), low, high))`` touching only the end of the encoded text.
+
+    Every APPEND extends its mailbox's runs; a mailbox with many holes has a long run list, and decoding
+    and re-encoding all of it per delivery cost more than the rest of the row updates.
+    """
+    if low > high:
+        return text
+    if text == "[]":
+        return f"[{low},{high}]"
+    head, last_high = text[:-1].rsplit(",", 1)
+    if int(last_high) >= low:
+        raise ValueError("new UIDs must be above every existing UID")
+    if int(last_high) + 1 == low:
+        return f"{head},{high}]"
+    return f"{text[:-1]},{low},{high}]"
+
+
 def remove(runs: Runs, sorted_uids: list[int]) -> Runs:
     """``runs`` without the given UIDs (ascending); UIDs not present are ignored."""
     if not sorted_uids:

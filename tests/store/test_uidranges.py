@@ -23,3 +23,11 @@ def test_append_run_extends_or_starts_a_run(present, extra, gap):
     grown = uidranges.append_run(runs, low, low + extra - 1)
     assert uidranges.expand(grown) == tuple(present) + tuple(range(low, low + extra))
     assert grown == uidranges.from_uids(list(uidranges.expand(grown)))
+
+
+@given(present=uid_lists, extra=st.integers(0, 30), gap=st.integers(1, 3))
+def test_append_run_text_equals_decoding_and_encoding(present, extra, gap):
+    text = uidranges.encode(uidranges.from_uids(present))
+    low = (present[-1] if present else 0) + gap
+    expected = uidranges.encode(uidranges.append_run(uidranges.decode(text), low, low + extra - 1))
+    assert uidranges.append_run_text(text, low, low + extra - 1) == expected
