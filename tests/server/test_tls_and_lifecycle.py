@@ -152,3 +152,18 @@ async def test_shutdown_says_bye_to_every_session(tmp_path):
         for client in clients:
             assert await client.read_line() == b"* BYE [UNAVAILABLE] Server shutting down\r\n"
             assert await client.at_eof()
+
+
+async def test_idle_over_implicit_tls_gets_pushes(tmp_path):
+    async with running_server(tmp_path, users=USERS) as srv:
+        idler = await ImapTestClient.connect(srv.tls_port, tls_context=srv.client_ssl_context())
+        await idler.command("a1", "LOGIN alice secret")
+        await idler.command("a2", "ENABLE IMAP4rev2")
+        await idler.command("a3", "SELECT INBOX")
+        await idler.send("a4 IDLE\r\n")
+        assert await idler.read_line() == b"+ idling\r\n"
+        await trio.to_thread.run_sync(srv.store.append, "alice", "INBOX", b"Subject: tls\r\n\r\nhi\r\n")
+        assert await idler.read_line(timeout=1) == b"* 1 EXISTS\r\n"
+        await idler.send("DONE\r\n")
+        assert await idler.read_line() == b"a4 OK IDLE terminated\r\n"
+        await idler.aclose()
