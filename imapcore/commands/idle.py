@@ -36,6 +36,8 @@ async def idle(ctx: SessionContext, cmd: c.Idle) -> Completion:
                 updates = selected.pending_updates(allow_expunge=True)
                 if updates:
                     await ctx.channel.send(updates)
+                if selected.deleted:  # the updates ended with BYE: the connection is over
+                    raise ClientGone("the selected mailbox was deleted")
                 await selected.wait()
         except (ClientGone, trio.BrokenResourceError, trio.ClosedResourceError) as error:
             gone.append(error)

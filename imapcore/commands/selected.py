@@ -346,6 +346,10 @@ class SelectedMailbox:
         then wait for a later command boundary, and sequence numbers stay what the client believes.
         """
         out: list[Response] = self.keyword_updates()
+        if self.deleted:
+            # Another session deleted (or a CLI removed the user of) the selected mailbox: nothing this
+            # client holds is valid any more. Dovecot's answer, which clients handle: BYE.
+            return [StatusResponse(Status.BYE, "Selected mailbox was deleted, have to disconnect.")]
         if allow_expunge and self._expunge_pending:
             doomed, self._expunge_pending = self._expunge_pending, set()
             out.extend(self._remove(doomed))

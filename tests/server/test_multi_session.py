@@ -140,3 +140,22 @@ def test_capability_list_matches_the_handlers():
     assert listed[:2] == ("IMAP4rev1", "IMAP4rev2")
     assert len(set(listed)) == len(listed)
     assert f"APPENDLIMIT={Config().limits.max_literal_bytes}" in listed
+
+
+async def test_deleting_the_selected_mailbox_disconnects_its_sessions(tmp_path):
+    async with running_server(tmp_path, users=USERS) as srv:
+        a = await logged_in(srv, mailbox=None)
+        assert (await a.command("a1", "CREATE Work"))[-1].startswith(b"a1 OK")
+        b = await logged_in(srv, mailbox="Work")
+        c = await logged_in(srv, mailbox="Work")
+        await idle(c)
+        assert (await a.command("a2", "DELETE Work"))[-1].startswith(b"a2 OK")
+        bye = b"* BYE Selected mailbox was deleted, have to disconnect.\r\n"
+        assert await c.read_line(timeout=1) == bye
+        assert await c.at_eof()
+        await b.send("b1 NOOP\r\n")
+        assert await b.read_line() == bye
+        assert await b.read_line() == b"b1 OK NOOP completed\r\n"
+        assert await b.at_eof()
+        assert await a.command("a3", "NOOP") == [b"a3 OK NOOP completed\r\n"]
+        await a.aclose()
