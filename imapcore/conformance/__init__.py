@@ -9,6 +9,24 @@ response looks like), ``script`` (the format below, parsed), ``fixtures`` (messa
 ``runner`` (Trio: connections, timeouts, setup/teardown, concurrency), ``report`` (matrix, JUnit, JSON),
 ``dovecot`` (the private Dovecot), ``cli``.
 
+Running it
+==========
+
+The account given with ``--user`` must be a test account: each script works in its own mailbox tree
+``ct<run>-<n>`` (created, then deleted and unsubscribed afterwards, whatever the outcome) and never
+changes INBOX, but it does select INBOX and reads its capabilities. ``--user2`` names a second account
+for the scripts that need one (ACL); without it they are skipped. Scripts run ``--jobs`` at a time, each
+with a deadline (``--timeout``, and 10 s per awaited response), so a server that hangs, disconnects or
+talks garbage fails that script and the run goes on. The matrix (RFC x area: passed / failed / skipped)
+is printed, ``--json`` / ``--junit`` / ``--markdown`` write it for machines, and the last line reads
+``N passed, M failed, K skipped``; the exit status is 0 only when nothing failed.
+
+``--dovecot`` validates the suite itself: a private Dovecot with one account pair per concurrent script
+(``dovecot``), where every script must pass or carry a ``dovecot:`` note naming the deviation with the
+RFC text that shows it; the run prints the documented and undocumented failures (an undocumented one
+is a wrong script), and notes on scripts that pass (stale notes). ``MATRIX.md`` beside this file is the
+side-by-side matrix for imapcore and Dovecot (``python -m benchmarks.conformance --write ...``).
+
 The script format
 =================
 

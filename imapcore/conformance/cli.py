@@ -84,7 +84,8 @@ def main(args: argparse.Namespace) -> int:
     def progress(result) -> None:
         if args.verbose or result.status is Status.FAILED:
             mark = {Status.PASSED: "ok  ", Status.FAILED: "FAIL", Status.SKIPPED: "skip"}[result.status]
-            print(f"{mark} {result.script.name} ({result.seconds:.2f} s){' ' + result.message if result.status is Status.SKIPPED else ''}", flush=True)
+            reason = f" {result.message}" if result.status is Status.SKIPPED else ""
+            print(f"{mark} {result.script.name} ({result.seconds:.2f} s){reason}", flush=True)
 
     try:
         try:
@@ -113,7 +114,10 @@ def main(args: argparse.Namespace) -> int:
     print(f"server: {info.greeting[:100]}")
     print(report.matrix_text(results))
     print(f"checks held: {sum(r.checks for r in results)}")
-    server = {"host": target.host, "port": target.port, "greeting": info.greeting, "capabilities": sorted(info.capabilities)}
+    server = {
+        "host": target.host, "port": target.port, "greeting": info.greeting,
+        "capabilities": sorted(info.capabilities),
+    }
     if args.junit:
         args.junit.write_bytes(report.junit_xml(results))
     if args.json:

@@ -76,7 +76,8 @@ def junit_xml(results: list[ScriptResult], name: str = "imapcore-conformance") -
                 time=f"{result.seconds:.3f}",
             )
             if result.status is Status.FAILED:
-                failure = ET.SubElement(case, "failure", message=result.message.splitlines()[0][:500] if result.message else "failed")
+                first_line = result.message.splitlines()[0][:500] if result.message else "failed"
+                failure = ET.SubElement(case, "failure", message=first_line)
                 failure.text = failure_text(result)
             elif result.status is Status.SKIPPED:
                 ET.SubElement(case, "skipped", message=result.message)

@@ -22,7 +22,7 @@ from enum import Enum
 import trio
 
 from . import fixtures
-from .pattern import Pattern, UnboundVariable, substitute
+from .pattern import UnboundVariable, substitute
 from .reader import Kind, Response, ResponseReader, ResponseTooLarge
 from .script import Check, Expect, Script, Step, StepKind
 
@@ -190,7 +190,9 @@ class Connection:
                     raise ScriptFailure(f"{self.name}: bad DEFLATE data from the server: {exc}") from None
             self.reader.feed(data)
 
-    async def read_until(self, tag: str, stop_on_continuation: bool = True, stop_on_bad: bool = False) -> list[Response]:
+    async def read_until(
+        self, tag: str, stop_on_continuation: bool = True, stop_on_bad: bool = False
+    ) -> list[Response]:
         """Responses up to and including the tagged one for ``tag`` (or a continuation request)."""
         collected: list[Response] = []
         said_bye = False
@@ -200,7 +202,8 @@ class Connection:
             except ServerClosed as exc:
                 if said_bye:  # BYE then close: the command's answer is the BYE (RFC 9051 §7.1.5)
                     return collected
-                raise ServerClosed(f"{exc} before the reply to {tag!r}; got {[r.text[:120] for r in collected]}") from None
+                got = [r.text[:120] for r in collected]
+                raise ServerClosed(f"{exc} before the reply to {tag!r}; got {got}") from None
             except ScriptFailure:
                 if said_bye:  # a BYE and then silence: a server that stays open after BYE is not our problem here
                     return collected

@@ -79,6 +79,8 @@ class Script:
         return "user2" in self.connections.values() or any(user == "user2" for user, _, _ in self.setup)
 
 
+#: steps that take no '<' checks: a '<' after them opens a greeting-like step matching what is queued
+_NO_CHECKS = (StepKind.WAIT, StepKind.SEEN, StepKind.EOF, StepKind.CLOSE, StepKind.TLS)
 _STEP = re.compile(r"^(c\d+)(>>|>\+|>|<|~|=| eof\s*$| close\s*$| tls\s*$)(.*)$")
 _HEADER = re.compile(r"^([a-z0-9-]+):\s?(.*)$")
 
@@ -116,7 +118,7 @@ def parse_scripts(text: str, source: str = "") -> list[Script]:
             current.connections.setdefault(connection, "user")
             if operator == "<":
                 step = last_step.get(connection)
-                if step is None or step.kind in (StepKind.WAIT, StepKind.SEEN, StepKind.EOF, StepKind.CLOSE, StepKind.TLS):
+                if step is None or step.kind in _NO_CHECKS:
                     step = Step(StepKind.GREETING, connection, "", number)
                     current.steps.append(step)
                     last_step[connection] = step

@@ -206,6 +206,10 @@ rfc: 5465 §5
 area: notify
 requires: NOTIFY
 doc: with NOTIFY SET for the selected mailbox, a new message arrives without any command
+dovecot: sends nothing within 10 s while no command is in progress (IDLE in the same setup gets EXISTS
+dovecot: at once); RFC 5465 §3: "The NOTIFY command informs the server that the client listens for
+dovecot: event notifications all the time (even when no command is in progress)", and §5.2: the server
+dovecot: "notifies the client by sending an unsolicited EXISTS response".
 c1> a SELECT {$box}
 c1< a OK {...}
 c1> b NOTIFY SET (selected (MessageNew (UID) MessageExpunge FlagChange))
@@ -414,4 +418,145 @@ c1< a OK {...}
 c1> b FETCH 1 BODY.PEEK[HEADER.FIELDS ({lit:Subject})]
 c1< * 1 FETCH (BODY[HEADER.FIELDS ({...})] "Subject: Hello world\r\n\r\n")
 c1< b OK {...}
+"""
+
+SCRIPTS += r"""
+=== metadata-maxsize-longentries
+rfc: 5464 §4.2.1
+area: metadata
+requires: METADATA
+doc: MAXSIZE: values larger than the limit are left out and LONGENTRIES names the largest size
+setup: SETMETADATA {$box} (/private/comment "a fairly long comment value")
+c1> a GETMETADATA (MAXSIZE 5) {$box} /private/comment
+c1< ! * METADATA {...}"a fairly long comment value"{...}
+c1< a OK [METADATA LONGENTRIES {#}]{...}
+
+=== metadata-depth-one
+rfc: 5464 §4.2.2
+area: metadata
+requires: METADATA
+doc: DEPTH 1 returns the entry and its immediate children
+setup: SETMETADATA {$box} (/private/vendor/conformance "top" /private/vendor/conformance/child "kid")
+c1> a GETMETADATA (DEPTH 1) {$box} /private/vendor/conformance
+c1< * METADATA {astr:{$box}} ({...}/private/vendor/conformance/child "kid"{...})
+c1< a OK {...}
+
+=== metadata-several-entries
+rfc: 5464 §4.2
+area: metadata
+requires: METADATA
+setup: SETMETADATA {$box} (/private/comment "one" /shared/comment "two")
+c1> a GETMETADATA {$box} (/private/comment /shared/comment)
+c1< * METADATA {astr:{$box}} ({...}/private/comment "one"{...})
+c1< & * METADATA {astr:{$box}} ({...}/shared/comment "two"{...})
+c1< a OK {...}
+
+=== metadata-nonexistent-mailbox
+rfc: 5464 §4.2
+area: metadata
+requires: METADATA
+c1> a GETMETADATA {$box}/missing /private/comment
+c1< a NO {...}
+
+=== notify-personal-mailbox-status
+rfc: 5465 §5.1
+area: notify
+requires: NOTIFY
+doc: NOTIFY SET STATUS (personal (MessageNew MessageExpunge)): a new message in another personal
+doc: mailbox is announced with an untagged STATUS
+setup: CREATE {$box}/watched
+c1> a NOTIFY SET STATUS (personal (MessageNew MessageExpunge))
+c1< a OK {...}
+c2> b APPEND {$box}/watched {msg:tiny}
+c2< b OK {...}
+c1~ * STATUS {astr:{$box}/watched} ({...})
+
+=== notify-subtree
+rfc: 5465 §6
+area: notify
+requires: NOTIFY
+setup: CREATE {$box}/tree
+setup: CREATE {$box}/tree/leaf
+c1> a NOTIFY SET (subtree {$box}/tree (MessageNew MessageExpunge))
+c1< a OK {...}
+c2> b APPEND {$box}/tree/leaf {msg:tiny}
+c2< b OK {...}
+c1~ * STATUS {astr:{$box}/tree/leaf} ({...})
+
+=== notify-mailboxes-list
+rfc: 5465 §6
+area: notify
+requires: NOTIFY
+setup: CREATE {$box}/one
+c1> a NOTIFY SET (mailboxes ({$box}/one) (MessageNew MessageExpunge))
+c1< a OK {...}
+c2> b APPEND {$box}/one {msg:tiny}
+c2< b OK {...}
+c1~ * STATUS {astr:{$box}/one} ({...})
+
+=== notify-mailbox-name-events
+rfc: 5465 §5.4
+area: notify
+requires: NOTIFY
+doc: MailboxName events: another session's CREATE is announced with an untagged LIST
+c1> a NOTIFY SET (personal (MailboxName))
+c1< a OK {...}
+c2> b CREATE {$box}/announced
+c2< b OK {...}
+c1~ * LIST ({...}) "/" {astr:{$box}/announced}
+
+=== notify-none-stops
+rfc: 5465 §3
+area: notify
+requires: NOTIFY
+setup: CREATE {$box}/quiet
+c1> a NOTIFY SET STATUS (personal (MessageNew MessageExpunge))
+c1< a OK {...}
+c1> b NOTIFY NONE
+c1< b OK {...}
+c2> c APPEND {$box}/quiet {msg:tiny}
+c2< c OK {...}
+c1> d NOOP
+c1< ! * STATUS {astr:{$box}/quiet} {...}
+c1< d OK {...}
+
+=== notify-messagenew-needs-expunge
+rfc: 5465 §5
+area: notify
+requires: NOTIFY
+doc: "If one of MessageNew or MessageExpunge is specified, then both events MUST be specified.
+doc: Otherwise, the server MUST respond with the tagged BAD response."
+dovecot: answers OK; RFC 5465 §5: "If one of MessageNew or MessageExpunge is specified, then both
+dovecot: events MUST be specified. Otherwise, the server MUST respond with the tagged BAD response."
+c1> a NOTIFY SET (personal (MessageNew))
+c1< a BAD {...}
+
+=== urlfetch-internal-url
+rfc: 4467 §7.4
+area: urlauth
+requires: URLAUTH
+setup: APPEND {$box} {msg:tiny}
+c1> a SELECT {$box}
+c1< a OK {...}
+c1> u FETCH 1 UID
+c1< * 1 FETCH (UID {=uid})
+c1< u OK {...}
+c1> b GENURLAUTH "imap://{$user}@localhost/{$box};uid={$uid};urlauth=user+{$user}" INTERNAL
+c1< * GENURLAUTH "{=url}"
+c1< b OK {...}
+c1> c URLFETCH "{$url}"
+c1< * URLFETCH "{$url}" "Subject: tiny\r\n\r\nx\r\n"
+c1< c OK {...}
+
+=== getquota-root-from-getquotaroot
+rfc: 9208 §4.1.1
+area: quota
+requires: QUOTA
+doc: a quota root named by GETQUOTAROOT can be queried with GETQUOTA (the test account's root is
+doc: expected to be an atom-safe name or is skipped by the pattern)
+c1> a GETQUOTAROOT INBOX
+c1< * QUOTAROOT INBOX{...}
+c1< a OK {...}
+c1> b GETQUOTA "no-such-root-conformance"
+c1< b NO {...}
 """
