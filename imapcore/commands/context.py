@@ -77,8 +77,10 @@ class SessionChannel(abc.ABC):
     """The part of the session a handler may drive while its command is in progress."""
 
     @abc.abstractmethod
-    async def send(self, responses: list[Response]) -> None:
-        """Write these untagged responses now, in one write (IDLE pushes, long FETCH output)."""
+    async def send(self, responses: list[Response], atomic: bool = True) -> None:
+        """Write these untagged responses now, in one write (IDLE pushes, long FETCH output).
+        ``atomic``: the write is shielded from cancellation (IDLE's forwarder is cancelled when DONE
+        arrives and must never leave half a response on the wire)."""
 
     @abc.abstractmethod
     async def send_continuation(self, request: ContinuationRequest) -> None:
@@ -255,7 +257,7 @@ class SessionContext:
     async def flush(self) -> None:
         """Write what is queued now (a long FETCH may flush every few thousand messages)."""
         if self._untagged:
-            await self.channel.send(self.take_untagged())
+            await self.channel.send(self.take_untagged(), atomic=False)
 
     # --- the selected mailbox ---------------------------------------------------------------------------
 

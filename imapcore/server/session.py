@@ -183,12 +183,15 @@ class Session(SessionChannel):
 
     # --- SessionChannel: what IDLE and AUTHENTICATE use --------------------------------------------
 
-    async def send(self, responses: list[Response]) -> None:
+    async def send(self, responses: list[Response], atomic: bool = True) -> None:
         self._queue(self.conn.send_many(responses))
-        # Shielded so that cancelling the IDLE forwarder (DONE arrived) never cuts a response in half;
-        # bounded by the stall timer.
-        with trio.CancelScope(shield=True):
+        if not atomic:
             await self._flush()
+            return
+        # Shielded so that cancelling the IDLE forwarder (DONE arrived) never cuts a response in half;
+        # bounded by the shutdown grace period, so a client that does not read cannot hold up shutdown.
+        with trio.CancelScope(shield=True):
+            await self._flush(self.services.config.timeouts.shutdown_grace_s)
 
     async def send_continuation(self, request: ContinuationRequest) -> None:
         self._queue(self.conn.send(request))
@@ -215,7 +218,7 @@ class Session(SessionChannel):
             self._out.append(data)
             self._out_size += len(data)
 
-    async def _flush(self) -> None:
+    async def _flush(self, stall_s: float | None = None) -> None:
         """Write the buffered output. On a plain socket, first hand the kernel what it takes right now
         (a non-blocking write, no trip through the scheduler: with 10,000 idlers told of one new message
         this halves the fan-out time); whatever remains goes through ``send_all`` under the stall timer."""
@@ -239,7 +242,8 @@ class Session(SessionChannel):
                 if sent == len(data):
                     return
                 data = data[sent:]
-            with trio.move_on_after(self.services.config.timeouts.send_stall_s) as scope:
+            stall_s = self.services.config.timeouts.send_stall_s if stall_s is None else stall_s
+            with trio.move_on_after(stall_s) as scope:
                 await self.stream.send_all(data)
             if scope.cancelled_caught:
                 self._closed = True
