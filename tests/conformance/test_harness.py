@@ -258,3 +258,48 @@ async def test_runner_survives_misbehaving_server(nursery, behaviour, message):
     bad, good = results
     assert bad.status is Status.FAILED and message in bad.message, bad.message
     assert good.status is Status.PASSED, good.message
+
+
+async def test_exclusive_scripts_run_alone_after_the_others(nursery):
+    port = await nursery.start(fake_server, "fine")
+    scripts = parse_scripts(
+        "".join(
+            f"=== s{i}\nrfc: 9051 §6.1.2\narea: noop\n{'exclusive: yes' if i == 0 else ''}\nc1> a NOOP\nc1< a OK {{...}}\n\n"
+            for i in range(4)
+        )
+    )
+    order: list[str] = []
+    info = ServerInfo("* OK fake", frozenset({"IMAP4REV1"}))
+    with trio.fail_after(20):
+        results = await run_suite(scripts, Target("127.0.0.1", port, "u", "p"), info, jobs=4,
+                                  timeouts=Timeouts(response=2, script=5), progress=lambda r: order.append(r.script.name))
+    assert [r.status for r in results] == [Status.PASSED] * 4
+    assert order[-1] == "s0" and sorted(order[:-1]) == ["s1", "s2", "s3"]
+
+
+def test_junit_and_json_reports():
+    import json
+    from xml.etree import ElementTree
+
+    from imapcore.conformance import report
+    from imapcore.conformance.runner import ScriptResult
+
+    scripts = parse_scripts(
+        "=== a\nrfc: 9051 §6.1.2\narea: noop\nc1> a NOOP\n\n=== b\nrfc: 3691 §2\narea: unselect\nc1> a UNSELECT\n"
+        "\n=== c\nrfc: 9051 §6.1.1\narea: capability\nc1> a CAPABILITY\n"
+    )
+    results = [
+        ScriptResult(scripts[0], Status.PASSED, checks=2),
+        ScriptResult(scripts[1], Status.FAILED, "line 5: expected  a OK\n  got: a BAD", transcript=["c1 C: a UNSELECT"]),
+        ScriptResult(scripts[2], Status.SKIPPED, "server lacks X"),
+    ]
+    root = ElementTree.fromstring(report.junit_xml(results))
+    assert (root.get("tests"), root.get("failures"), root.get("skipped")) == ("3", "1", "1")
+    failure = root.find(".//testcase[@name='b']/failure")
+    assert failure is not None and failure.get("message") == "line 5: expected  a OK"
+    data = json.loads(report.json_report(results, {"host": "h"}))
+    assert data["summary"] == {"passed": 1, "failed": 1, "skipped": 1} and data["checks"] == 2
+    assert report.summary_line(results) == "1 passed, 1 failed, 1 skipped"
+    assert ("RFC 3691", "unselect", 0, 1, 0) in report.matrix_rows(results)
+    table = report.matrix_markdown({"x": results, "y": results[:1]})
+    assert "| RFC 3691 | unselect | 0 / 1 / 0 | 0 / 0 / 0 |" in table
