@@ -65,7 +65,7 @@ c1< * ESEARCH (TAG "b") ALL 1
 c1< ! * SEARCH{...}
 c1< b OK {...}
 c1> c UID SEARCH ALL
-c1< * ESEARCH (TAG "c") UID ALL {#}:{#}
+c1< * ESEARCH (TAG "c") UID ALL {#}{:|,}{#}
 c1< c OK {...}
 
 === rev2-search-no-match
@@ -124,7 +124,7 @@ c1> a LIST "" {$box}/%
 c1< * LIST ({...}) "/" {astr:{$box}/ghost}
 c1< a OK {...}
 
-=== rev2-status-deleted-storage
+=== rev2-status-size
 rfc: 9051 §6.3.11
 area: imap4rev2
 requires: IMAP4rev2

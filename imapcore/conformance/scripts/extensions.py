@@ -311,7 +311,7 @@ c1< * STATUS {astr:{$box}/withid} (MAILBOXID ({$mailboxid}))
 c1< b OK {...}
 
 === objectid-mailboxid-survives-rename
-rfc: 8474 §4.2
+rfc: 8474 §4
 area: objectid
 requires: OBJECTID
 setup: CREATE {$box}/r1
@@ -376,8 +376,8 @@ c1< a OK {...}
 c1> u FETCH 1 UID
 c1< * 1 FETCH (UID {=uid})
 c1< u OK {...}
-c1> b GENURLAUTH "imap://{$user}@localhost/{$box};uid={$uid};urlauth=anonymous" INTERNAL
-c1< * GENURLAUTH "imap://{$user}@localhost/{$box};uid={$uid};urlauth=anonymous:internal:{...}"
+c1> b GENURLAUTH "imap://{$user}@localhost/{$box}/;uid={$uid};urlauth=anonymous" INTERNAL
+c1< * GENURLAUTH "imap://{$user}@localhost/{$box}/;uid={$uid};urlauth=anonymous:internal:{...}"
 c1< b OK {...}
 
 === literal-plus-login
@@ -541,7 +541,7 @@ c1< a OK {...}
 c1> u FETCH 1 UID
 c1< * 1 FETCH (UID {=uid})
 c1< u OK {...}
-c1> b GENURLAUTH "imap://{$user}@localhost/{$box};uid={$uid};urlauth=user+{$user}" INTERNAL
+c1> b GENURLAUTH "imap://{$user}@localhost/{$box}/;uid={$uid};urlauth=user+{$user}" INTERNAL
 c1< * GENURLAUTH "{=url}"
 c1< b OK {...}
 c1> c URLFETCH "{$url}"

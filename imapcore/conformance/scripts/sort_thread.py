@@ -221,13 +221,14 @@ c1> b SEARCH RETURN (PARTIAL -1:-2) ALL
 c1< * ESEARCH (TAG "b") PARTIAL ({-1:-2|-2:-1} 3:4)
 c1< b OK {...}
 
-=== partial-fetch-uid-range
-rfc: 9394 §3.2
+=== partial-uid-fetch-modifier
+rfc: 9394 §3.3
 area: partial
 requires: PARTIAL
+doc: the PARTIAL modifier of UID FETCH returns only the given part of the matching messages
 """ + SETUP + r"""c1> a SELECT {$box}
 c1< a OK {...}
-c1> b FETCH 1:* (RFC822.SIZE) (PARTIAL 1:2)
+c1> b UID FETCH 1:* (RFC822.SIZE) (PARTIAL 1:2)
 c1< * 1 FETCH ({...}RFC822.SIZE 291{...})
 c1< * 2 FETCH ({...}RFC822.SIZE 243{...})
 c1< ! * 3 FETCH {...}
@@ -258,10 +259,14 @@ setup: CREATE {$box}/other
 setup: APPEND {$box} {msg:plain}
 c1> a SELECT {$box}
 c1< a OK {...}
-c1> b UID REPLACE 1:* {$box}/other {msg:third}
-c1< b {OK|BAD|NO}{...}
+c1> u FETCH 1 UID
+c1< * 1 FETCH (UID {=uid})
+c1< u OK {...}
+c1> b UID REPLACE {$uid} {$box}/other {msg:third}
+c1< * 1 EXPUNGE
+c1< b OK {...}
 c1> c STATUS {$box}/other (MESSAGES)
-c1< * STATUS {astr:{$box}/other} (MESSAGES {0|1})
+c1< * STATUS {astr:{$box}/other} (MESSAGES 1)
 c1< c OK {...}
 
 === replace-nonexistent-message
