@@ -118,13 +118,22 @@ def bench_append(args, workdir: Path) -> None:
         ("MULTIAPPEND of 10 per call, synchronous=FULL", "FULL", 1, 10),
     ]
     seed = 1_000_000
-    print(f"append: {count} distinct messages of ~{len(make_message(seed, body_kb=args.append_kb)) // 1024} KB "
-          f"each per run, durable (blob + metadata on disk before the call returns), median of {args.rounds} runs")
+    real = None
+    if args.append_mbox:
+        import mailbox
+
+        real = [message.as_bytes() for message in mailbox.mbox(args.append_mbox)][:count]
+        count = len(real)
+        print(f"append: the {count} messages of {args.append_mbox} (mean {sum(map(len, real)) // count} bytes, "
+              f"median {statistics.median(map(len, real)):.0f}) per run, durable, median of {args.rounds} runs")
+    else:
+        print(f"append: {count} distinct messages of ~{len(make_message(seed, body_kb=args.append_kb)) // 1024} KB "
+              f"each per run, durable (blob + metadata on disk before the call returns), median of {args.rounds} runs")
     print(f"  this disk now: write 20 KB + fsync file + fsync directory = {_fsync_latency_ms(workdir):.2f} ms")
     for label, synchronous, threads, per_commit in configs:
         rates, cpus = [], []
         for round_number in range(args.rounds):
-            raws = [make_message(seed + i, body_kb=args.append_kb) for i in range(count)]
+            raws = real or [make_message(seed + i, body_kb=args.append_kb) for i in range(count)]
             seed += count
             path = workdir / f"append-{len(rates)}-{threads}-{per_commit}-{synchronous}"
             with Store.open(path, synchronous=synchronous) as store:
@@ -271,6 +280,7 @@ def main(argv=None) -> None:
     parser.add_argument("--append", type=int, help="messages per APPEND run (default 2000)")
     parser.add_argument("--append-kb", type=float, default=20.0)
     parser.add_argument("--rounds", type=int, default=3, help="runs per APPEND configuration (median shown)")
+    parser.add_argument("--append-mbox", help="APPEND the messages of this mbox (real mail) instead of generated ones")
     parser.add_argument("--fetch", type=int, help="messages for FETCH (default 10000)")
     parser.add_argument("--search", type=int, help="messages for SEARCH (default 100000)")
     parser.add_argument("--select", type=int, help="messages for SELECT/STATUS (default 1000000)")

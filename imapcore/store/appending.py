@@ -75,7 +75,7 @@ class DeliveryOperations:
         prepared: list[_Prepared] = []
         try:
             for message in messages:
-                prepared.append(self._prepare(message))  # parse and fsync outside the lock
+                prepared.append(self._prepare(message))  # parse and write outside the lock
             return self._append_prepared(user, name, prepared)
         except BaseException:
             self._discard_new_blobs(prepared)
@@ -99,21 +99,34 @@ class DeliveryOperations:
                 conn.execute("ROLLBACK")
 
     def _append_prepared(self, user: str, name: str, prepared: list[_Prepared]) -> AppendResult:
-        """Group commit: deliveries waiting for the writer lock are committed together.
+        """Group commit: deliveries queued while a batch is being committed are committed together.
 
-        Each delivery queues its request, then takes the writer lock. Whoever gets the lock first commits
-        every queued request in one transaction (one WAL fsync for all), each inside its own savepoint so
-        a failing one (over quota, mailbox gone) is rolled back alone and gets its own exception. A thread
-        that finds its request already committed by another simply returns its result.
+        Each delivery queues its request. If no batch is being committed, it becomes the leader: it takes
+        the writer lock and commits every queued request in one transaction (one blob sync and one WAL
+        fsync for all), each inside its own savepoint so a failing one (over quota, mailbox gone) is
+        rolled back alone and gets its own exception. The others wait on a condition, not on the writer
+        lock, so they all return the moment their batch is committed and go on preparing their next
+        delivery (waiting on the lock made them return one by one, each behind the next leader's whole
+        commit, and batches stayed small). When a leader finishes, a waiting request becomes the next.
         """
         request = _AppendRequest(user, name, prepared)
-        with self._pending_lock:
+        with self._pending_changed:
             self._pending_appends.append(request)
-        with self._lock:
-            if not request.done:
-                with self._pending_lock:
-                    batch, self._pending_appends = self._pending_appends, []
-                self._commit_append_batch(batch)
+            while not request.done and self._leading:
+                self._pending_changed.wait()
+            leader = not request.done
+            if leader:
+                self._leading = True
+        if leader:
+            try:
+                with self._lock:
+                    with self._pending_changed:
+                        batch, self._pending_appends = self._pending_appends, []
+                    self._commit_append_batch(batch)
+            finally:
+                with self._pending_changed:
+                    self._leading = False
+                    self._pending_changed.notify_all()
         if request.error is not None:
             raise request.error
         return request.result

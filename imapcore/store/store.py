@@ -120,7 +120,9 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
         self._readers_lock = threading.Lock()
         self._change_seq = itertools.count(1)
         self._pending_lock = threading.Lock()
+        self._pending_changed = threading.Condition(self._pending_lock)
         self._pending_appends: list[_AppendRequest] = []
+        self._leading = False  # a group-commit leader is committing a batch (appending.py)
         self._closed = False
         # Finish what a crash may have interrupted: blobs whose last reference went away just before, and
         # temporary files of blob writes that never reached their rename (older than an hour, so a
