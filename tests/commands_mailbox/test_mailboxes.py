@@ -94,7 +94,9 @@ async def test_delete_removes_messages_and_recreate_gets_new_uidvalidity(session
     assert new_validity > old_validity  # RFC 9051 §2.3.1.1
 
 
-async def test_rename_moves_inferiors_and_subscriptions(session):
+async def test_rename_moves_inferiors_but_not_subscriptions(session):
+    # RFC 9051 §6.3.6: "renaming a mailbox doesn't update subscription information on the original name"
+    # (Dovecot agrees): the old names stay subscribed, the new ones are not.
     s = await session()
     await s.ok("CREATE Old/Kid")
     await s.ok("SUBSCRIBE Old/Kid")
@@ -107,10 +109,12 @@ async def test_rename_moves_inferiors_and_subscriptions(session):
         '* LIST (\\HasNoChildren \\Subscribed \\Junk) "/" Junk',
         '* LIST (\\HasChildren) "/" New',
         '* LIST (\\HasChildren) "/" New/Place',
-        '* LIST (\\HasNoChildren \\Subscribed) "/" New/Place/Kid',
+        '* LIST (\\HasNoChildren) "/" New/Place/Kid',
         '* LIST (\\HasNoChildren \\Subscribed \\Sent) "/" Sent',
         '* LIST (\\HasNoChildren \\Subscribed \\Trash) "/" Trash',
     ]
+    subscribed = await s.ok('LIST (SUBSCRIBED) "" "Old*"')
+    assert subscribed == ['* LIST (\\NonExistent \\Subscribed) "/" Old/Kid']
     assert (await s.run("RENAME Missing Other"))[1].startswith("NO [NONEXISTENT]")
     assert (await s.run("RENAME Sent Drafts"))[1].startswith("NO [ALREADYEXISTS]")
     assert (await s.run("RENAME Sent Sent/Below"))[1].startswith("NO [CANNOT]")
