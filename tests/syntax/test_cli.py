@@ -4,6 +4,9 @@ import io
 import json
 import sys
 import types
+from pathlib import Path
+
+import pytest
 
 from imapcore.cli import main
 from imapcore.syntax import grammar
@@ -55,5 +58,10 @@ def test_grammar_falls_back_to_the_checkout(monkeypatch):
         raise ModuleNotFoundError(name)
 
     monkeypatch.setattr(grammar.resources, "files", missing)
-    text, where = grammar.grammar_source()
-    assert where.endswith("grammar/imap.lark") and "start: TAG _SP command" in text
+    checkout_grammar = Path(grammar.__file__).resolve().parents[2] / "grammar" / "imap.lark"
+    if checkout_grammar.exists():  # an editable install or a plain checkout: the fallback is used
+        text, where = grammar.grammar_source()
+        assert where.endswith("grammar/imap.lark") and "start: TAG _SP command" in text
+    else:  # an installed wheel: there is no checkout to fall back on, and none is looked for elsewhere
+        with pytest.raises(FileNotFoundError):
+            grammar.grammar_source()
