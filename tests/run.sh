@@ -40,10 +40,13 @@ PY=${PYTHON:-python3}
 .venv/bin/pip install -q 'atheris>=2.3' || echo "atheris not installable here; fuzzing with hypothesis only"
 
 .venv/bin/imapcore --version
-# Subprocesses the tests start (`python -m imapcore serve`, `python -c ...`) must import the installed
-# package, not the checkout in the current directory (PEP 3.11 safe path).
-export PYTHONSAFEPATH=1
-# Run from the repository root with importlib import mode, so `import imapcore` is the installed copy.
-.venv/bin/python -I -m pytest -p no:cacheprovider "$@"
-# The pure-Python tokenizer must behave exactly like the C one: run the syntax and protocol suites again.
-IMAPCORE_PURE_PYTHON=1 .venv/bin/python -I -m pytest -p no:cacheprovider -q tests/syntax tests/protocol
+ROOT=$(pwd)
+# The tests run from an empty directory, so that neither pytest nor the subprocesses the tests start
+# (`python -m imapcore serve`, real clients) can pick up the checkout instead of the installed package.
+RUNDIR=$(mktemp -d)
+trap 'rm -rf "$RUNDIR"' EXIT
+PYTEST=("$ROOT/.venv/bin/python" -I -m pytest -c "$ROOT/pyproject.toml" --rootdir "$ROOT" -p no:cacheprovider)
+# The pure-Python tokenizer must behave exactly like the C one: the syntax and protocol suites run with it
+# first, then everything with the C tokenizer (the last summary line is the whole suite's).
+(cd "$RUNDIR" && IMAPCORE_PURE_PYTHON=1 "${PYTEST[@]}" -q "$ROOT/tests/syntax" "$ROOT/tests/protocol")
+(cd "$RUNDIR" && "${PYTEST[@]}" "$ROOT/tests" "$@")
