@@ -4,8 +4,8 @@ fsck
   * every blob row's file exists and (with ``verify_hashes``) hashes to its name;
   * every message refers to an existing blob row, and every blob row has its full-text row (a missing
     one is rebuilt from the blob's bytes with ``repair``);
-  * recounts every counter (blob reference counts, mailbox STATUS numbers, the mailbox's UID runs, user
-    quota usage) and, with
+  * recounts every counter (blob reference counts, mailbox STATUS numbers, the mailbox's UID runs and
+    expunge-record count, user quota usage) and, with
     ``repair``, writes the recount over any difference (reported in ``counters_repaired``);
   * ``uid_next`` is above every UID and ``highest_modseq`` at or above every MODSEQ of the mailbox
     (messages and expunge records); repaired upwards, never downwards.
@@ -130,6 +130,14 @@ def _recount(conn, repair: bool) -> list[str]:
                 "highest_modseq = ? WHERE id = ?",
                 (*actual, mailbox_id),
             )
+
+    for mailbox_id, name, stored, actual in conn.execute(
+        "SELECT mb.id, mb.name, mb.expunge_records, (SELECT count(*) FROM expunged e WHERE e.mailbox_id = mb.id) "
+        "FROM mailboxes mb"
+    ).fetchall():
+        if stored != actual:  # only decides when the history is pruned; kept exact anyway
+            repaired.append(f"mailbox {name!r} (#{mailbox_id}) expunge records {stored} -> {actual}")
+            conn.execute("UPDATE mailboxes SET expunge_records = ? WHERE id = ?", (actual, mailbox_id))
 
     for mailbox_id, name, stored_text in conn.execute("SELECT id, name, uid_ranges FROM mailboxes").fetchall():
         actual_runs = uidranges.from_uids(

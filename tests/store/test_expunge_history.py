@@ -57,3 +57,17 @@ def test_a_multi_uid_expunge_is_pruned_whole(tmp_path):
         assert store.vanished_since(box, first) == [10, 11]
         assert store.vanished_since(box, 1) == [1, 2, 3, 4, 5, 6, 10, 11]
         assert store.vanished_since(box, second) == []
+
+
+def test_fsck_repairs_the_expunge_record_count(tmp_path):
+    with Store.open(tmp_path / "d", durable=False, synchronous="OFF") as store:
+        store.create_user("u")
+        for n in range(3):
+            store.append("u", "INBOX", b"Subject: %d\r\n\r\nz\r\n" % n)
+        box = store.mailbox("u", "INBOX").id
+        expunge(store, box, [1, 2])
+        with store._lock:
+            store._writer.execute("UPDATE mailboxes SET expunge_records = 99 WHERE id = ?", (box,))
+        report = store.fsck()
+        assert any("expunge records 99 -> 2" in line for line in report.counters_repaired)
+        assert store.fsck().clean
