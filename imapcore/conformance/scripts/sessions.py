@@ -409,3 +409,132 @@ c1> c FETCH 1 RFC822.SIZE
 c1< * 1 FETCH (RFC822.SIZE 291)
 c1< c OK {...}
 """
+
+SCRIPTS += r"""
+=== other-user-cannot-see-mailboxes
+rfc: 9051 §5.1
+area: users
+conn: c2 user2
+doc: mailboxes belong to their user: another account neither lists nor opens them
+setup: CREATE {$box}/private
+setup: APPEND {$box}/private {msg:tiny}
+c2> a LIST "" {$box}*
+c2< ! * LIST {...}
+c2< a OK {...}
+c2> b SELECT {$box}/private
+c2< b NO {...}
+c2> c STATUS {$box}/private (MESSAGES)
+c2< c NO {...}
+
+=== other-user-same-name-independent
+rfc: 9051 §5.1
+area: users
+conn: c2 user2
+doc: the same mailbox name in two accounts names two mailboxes
+setup: APPEND {$box} {msg:plain}
+setup2: APPEND {$box} {msg:tiny}
+setup2: APPEND {$box} {msg:tiny}
+c1> a STATUS {$box} (MESSAGES)
+c1< * STATUS {astr:{$box}} (MESSAGES 1)
+c1< a OK {...}
+c2> b STATUS {$box} (MESSAGES)
+c2< * STATUS {astr:{$box}} (MESSAGES 2)
+c2< b OK {...}
+
+=== other-user-append-not-visible
+rfc: 9051 §5.1
+area: users
+conn: c2 user2
+setup2: APPEND {$box} {msg:tiny}
+c1> a SELECT {$box}
+c1< * 0 EXISTS
+c1< a OK {...}
+c2> b APPEND {$box} {msg:plain}
+c2< b OK {...}
+c1> c NOOP
+c1< ! * {#} EXISTS
+c1< c OK {...}
+
+=== other-session-unseen-after-seen
+rfc: 9051 §6.3.11
+area: sessions
+setup: APPEND {$box} {msg:plain}
+setup: APPEND {$box} {msg:second}
+c1> a SELECT {$box}
+c1< a OK {...}
+c1> b STORE 1:2 +FLAGS.SILENT (\Seen)
+c1< b OK {...}
+c2> c STATUS {$box} (UNSEEN)
+c2< * STATUS {astr:{$box}} (UNSEEN 0)
+c2< c OK {...}
+c2> d SEARCH ALL
+c2< d {BAD|NO} {...}
+
+=== other-session-metadata-visible
+rfc: 5464 §4.3
+area: sessions
+requires: METADATA
+c1> a SETMETADATA {$box} (/private/comment "set by one session")
+c1< a OK {...}
+c2> b GETMETADATA {$box} /private/comment
+c2< * METADATA {astr:{$box}} (/private/comment "set by one session")
+c2< b OK {...}
+
+=== other-session-acl-visible
+rfc: 4314 §3.3
+area: sessions
+requires: ACL
+c1> a SETACL {$box} {$user2} lrs
+c1< a OK {...}
+c2> b GETACL {$box}
+c2< * ACL {astr:{$box}} {...}{astr:{$user2}} {...}
+c2< b OK {...}
+
+=== other-session-keyword-removed
+rfc: 9051 §7.5.2
+area: sessions
+setup: APPEND {$box} (Gone1 \Seen) {msg:plain}
+c1> a SELECT {$box}
+c1< a OK {...}
+c2> b SELECT {$box}
+c2< b OK {...}
+c2> c STORE 1 -FLAGS.SILENT (Gone1)
+c2< c OK {...}
+c1> d NOOP
+c1< * 1 FETCH ({...}FLAGS ({flags:\Seen}){...})
+c1< d OK {...}
+
+=== other-session-flags-replaced
+rfc: 9051 §7.5.2
+area: sessions
+setup: APPEND {$box} (\Seen \Answered) {msg:plain}
+c1> a SELECT {$box}
+c1< a OK {...}
+c2> b SELECT {$box}
+c2< b OK {...}
+c2> c STORE 1 FLAGS.SILENT (\Draft)
+c2< c OK {...}
+c1> d NOOP
+c1< * 1 FETCH ({...}FLAGS ({flags:\Draft}){...})
+c1< d OK {...}
+
+=== other-session-several-appends-one-exists
+rfc: 9051 §7.4.1
+area: sessions
+doc: several new messages may be announced with one EXISTS carrying the new total
+c1> a SELECT {$box}
+c1< * 0 EXISTS
+c1< a OK {...}
+c2> b APPEND {$box} {msg:plain}
+c2< b OK {...}
+c2> c APPEND {$box} {msg:second}
+c2< c OK {...}
+c2> d APPEND {$box} {msg:third}
+c2< d OK {...}
+c1> e NOOP
+c1< * 3 EXISTS
+c1< e OK {...}
+c1> f FETCH 3 RFC822.SIZE
+c1< * 3 FETCH (RFC822.SIZE 391)
+c1< f OK {...}
+"""
