@@ -89,9 +89,15 @@ def run_serve(args) -> int:
     # FETCH FLAGS p99 of the load benchmark about in half.
     sys.setswitchinterval(0.001)
 
+    failure: list[OSError] = []
+
     async def main() -> None:
         async with trio.open_nursery() as nursery:
-            bound = await nursery.start(serve, config)
+            try:
+                bound = await nursery.start(serve, config)
+            except OSError as error:  # typically: the address is in use, or a privileged port
+                failure.append(error)
+                return
             for address in bound:
                 host = f"[{address.host}]" if ":" in address.host else address.host
                 print(f"listening on {host}:{address.port} ({address.kind})", flush=True)
@@ -104,6 +110,9 @@ def run_serve(args) -> int:
         trio.run(main)
     except KeyboardInterrupt:  # a second Ctrl-C before the signal handler was installed
         return 130
+    if failure:
+        print(f"imapcore: cannot start: {failure[0]}", file=sys.stderr)
+        return 1
     print("stopped", flush=True)
     return 0
 

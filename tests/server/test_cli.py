@@ -67,3 +67,14 @@ def test_serve_prints_ports_users_added_while_running_and_sigterm_says_bye(tmp_p
         assert f"listening on 127.0.0.1:{srv.tls_port} (TLS)" in output
         assert "add a user with: imapcore user add NAME" in output
         idle.close()
+
+
+def test_serve_reports_an_address_in_use(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = imapcore("serve", "--data-dir", str(tmp_path / "data"), "--listen", f"127.0.0.1:{port}",
+                          "--listen-tls", "127.0.0.1:0")
+    assert result.returncode == 1
+    assert result.stderr.strip().endswith("imapcore: cannot start: [Errno 98] Address already in use")
