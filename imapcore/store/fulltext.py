@@ -44,7 +44,10 @@ MIN_PIECE = 3
 
 
 def index_terms(folded: str) -> str:
-    """The text the trigram index gets for ``folded``: each whitespace-separated word once, in order."""
+    """The text the trigram index gets for ``folded``: each word once, in order. Words are separated by
+    whitespace and by NUL (FTS5 stops reading a string at a NUL)."""
+    if "\0" in folded:
+        folded = folded.replace("\0", " ")
     return " ".join(dict.fromkeys(folded.split()))
 
 
@@ -80,7 +83,10 @@ def condition(needle: str, *, body_only: bool, param) -> str:
     """
     if needle == "":
         return "1"
-    pieces = list(dict.fromkeys(piece for piece in needle.split() if len(piece) >= MIN_PIECE))
+    # FTS5 query strings end at a NUL, so a NUL splits pieces too (the text check still sees it).
+    pieces = list(
+        dict.fromkeys(piece for word in needle.split() for piece in word.split("\0") if len(piece) >= MIN_PIECE)
+    )
     exact = len(pieces) == 1 and pieces[0] == needle  # one word: the index answers exactly
     column = "body : " if body_only else ""
     if pieces:

@@ -39,18 +39,20 @@ def test_condition_is_exact_substring_semantics():
         1: ("subject: hello", "alpha bravo charlie alpha"),
         2: ("subject: bravo alpha", "charlie bravo\r\nalpha"),
         3: ("from: x", "xy z"),
+        4: ("h: near*", 'say "quoted" (par) or not nul\0byte'),
     }
     for num, (header, body) in texts.items():
         fulltext.insert(conn, num, header, body)
     for needle in ["alpha", "lph", "alpha bravo", "bravo alpha", "bravo\r\nalpha", "o c", "xy z", "y z", "a", "z",
-                   "charlie alpha", "hello", "subject: b", "nothing", "alpha  bravo"]:
+                   "charlie alpha", "hello", "subject: b", "nothing", "alpha  bravo", '"quoted"', "(par",
+                   "near*", "or not", "nul\0byte", "ul\0by", "\0"]:
         for body_only in (True, False):
             expected = sorted(
                 num for num, (header, body) in texts.items()
                 if needle in body or (not body_only and needle in header)
             )
             assert _query(conn, needle, body_only) == expected, (needle, body_only)
-    assert _query(conn, "") == [1, 2, 3]
+    assert _query(conn, "") == [1, 2, 3, 4]
 
 
 def test_delete_removes_the_index_entries_too():
