@@ -26,6 +26,16 @@ KNOWN_IMAPCORE_FAILURES = {
 }
 
 
+USERS = {"conformance1": "pass-one", "conformance2": "pass-two"}
+
+
+@pytest.fixture(scope="module")
+def imapcore_server(tmp_path_factory):
+    """One real imapcore process for the module (starting one costs seconds: argon2 user set-up)."""
+    with server_process(tmp_path_factory.mktemp("imapcore"), users=USERS) as server:
+        yield server
+
+
 def run_cli(args: list[str], tmp_path, capsys) -> tuple[int, dict, str]:
     report = tmp_path / "report.json"
     code = main(["conformance", *args, "--json", str(report), "--junit", str(tmp_path / "junit.xml")])
@@ -33,14 +43,12 @@ def run_cli(args: list[str], tmp_path, capsys) -> tuple[int, dict, str]:
     return code, json.loads(report.read_text()), out
 
 
-def test_suite_against_imapcore(tmp_path, capsys):
-    users = {"conformance1": "pass-one", "conformance2": "pass-two"}
-    with server_process(tmp_path, users=users) as server:
-        code, report, out = run_cli(
-            ["--port", str(server.port), "--user", "conformance1", "--password", "pass-one",
-             "--user2", "conformance2", "--password2", "pass-two"],
-            tmp_path, capsys,
-        )
+def test_suite_against_imapcore(imapcore_server, tmp_path, capsys):
+    code, report, out = run_cli(
+        ["--port", str(imapcore_server.port), "--user", "conformance1", "--password", "pass-one",
+         "--user2", "conformance2", "--password2", "pass-two"],
+        tmp_path, capsys,
+    )
     summary = report["summary"]
     last_line = out.strip().splitlines()[-1]
     assert last_line == f"{summary['passed']} passed, {summary['failed']} failed, {summary['skipped']} skipped"
@@ -70,15 +78,14 @@ def test_suite_against_dovecot(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("mode", ["--tls", "--starttls"])
-def test_tls_modes_against_imapcore(tmp_path, capsys, mode):
+def test_tls_modes_against_imapcore(imapcore_server, tmp_path, capsys, mode):
     """The runner's TLS paths: implicit TLS on the TLS port, STARTTLS on the cleartext one."""
-    with server_process(tmp_path, users={"conformance1": "pass-one"}) as server:
-        port = server.tls_port if mode == "--tls" else server.port
-        code, report, out = run_cli(
-            ["--port", str(port), "--user", "conformance1", "--password", "pass-one", mode,
-             "--only", "login", "capability", "fetch"],
-            tmp_path, capsys,
-        )
+    port = imapcore_server.tls_port if mode == "--tls" else imapcore_server.port
+    code, report, out = run_cli(
+        ["--port", str(port), "--user", "conformance1", "--password", "pass-one", mode,
+         "--only", "login", "capability", "fetch"],
+        tmp_path, capsys,
+    )
     assert code == 0, out
     assert report["summary"]["failed"] == 0 and report["summary"]["passed"] >= 60
     # after TLS is up, STARTTLS is no longer advertised
