@@ -194,3 +194,22 @@ async def test_resync_after_falling_behind(tmp_path):
     assert b.selected.uids == [2, 3, 4, 5, 6, 7]
     await b.unselect()
     store.close()
+
+
+async def test_run_store_and_run_read_pick_inline_or_thread(tmp_path):
+    import threading
+
+    from imapcore.commands.context import INLINE_READ_MAX
+
+    store, (ctx,) = await open_sessions(tmp_path, 1)
+    loop_thread = threading.get_ident()
+
+    def where(*_args, **_kwargs):
+        return threading.get_ident()
+
+    assert await ctx.run_read(where, size=INLINE_READ_MAX) == loop_thread
+    assert await ctx.run_read(where, size=INLINE_READ_MAX + 1) != loop_thread
+    assert await ctx.run_store(where, 1, key=2) != loop_thread  # anything unknown goes to a thread
+    # Cheap store reads run inline, and give the same answer.
+    assert (await ctx.run_store(store.mailbox, "alice", "INBOX")).name == "INBOX"
+    store.close()
