@@ -2,7 +2,7 @@
 certificate imapcore generated into its data directory on first start (RFC 9051 §6.2.1, §11.1).
 
 imapcore only: the Dovecot reference runs with ``ssl = no`` (the tests compare protocol behaviour, and
-TLS there would add nothing to that comparison).
+TLS there would add nothing to that comparison), so this module's ``server`` is imapcore alone.
 """
 
 from __future__ import annotations
@@ -13,10 +13,20 @@ import warnings
 
 import pytest
 
+from support.live_servers import UserPool, live_server, pool_users
+
+from .conftest import PASSWORD, POOL_SIZE
+
+
+@pytest.fixture(scope="module")
+def server():
+    with live_server("imapcore", pool_users(POOL_SIZE, prefix="tls", password=PASSWORD)) as live:
+        live.pool = UserPool(live)
+        yield live
+
 
 def _context(server) -> ssl.SSLContext:
-    if server.kind != "imapcore":
-        pytest.skip("the Dovecot reference runs without TLS")
+    assert server.kind == "imapcore"
     assert server.cert_file is not None, "no self-signed certificate in the data directory"
     context = ssl.create_default_context(cafile=str(server.cert_file))
     context.minimum_version = ssl.TLSVersion.TLSv1_2
