@@ -37,9 +37,10 @@ Durability: ``PRAGMA synchronous=FULL`` by default, chosen from measurements:
   can vanish; FULL fsyncs it. A client that saw "OK APPEND" may delete its own copy (a migration tool
   does), so an acknowledgement must mean durable, the same promise the blob fsyncs already make.
 * cost: one WAL fsync per commit, shared by every delivery of a group commit (``_append_prepared``),
-  as the one blob sync before it is. With FULL, benchmarks/store.py measured (shared, loaded 2-core
-  machine, medians) one appender at ~400/s and 4 threads at ~480/s, at 2.0-2.5 ms of CPU per 20 KB
-  message; the earlier per-blob fsyncs and every-trigram index gave ~140/s and ~250/s at 3.5-3.9 ms.
+  as the one blob sync before it is. benchmarks/store.py with FULL, 20 KB generated messages, on the
+  shared 2-core test machine at load 6-8 (medians of 3 runs; CPU = process time per message): one
+  appender 94-137/s at 3.6-4.1 ms CPU with per-blob fsyncs and an index of every trigram occurrence,
+  286-406/s at 2.0-2.6 ms now; 16 threads 161-199/s -> 272-344/s. Deliveries are CPU-bound there.
 ``synchronous="NORMAL"`` stays selectable for deployments that accept the power-loss window.
 """
 
