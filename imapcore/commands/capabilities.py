@@ -53,6 +53,11 @@ ADVERTISED: dict[str, tuple[type, ...]] = {
     "WITHIN": (c.Search,),
     "CHILDREN": (c.List,),
     "UTF8=ACCEPT": (c.Enable,),
+    "SORT": (c.Sort,),  # RFC 5256
+    "SORT=DISPLAY": (c.Sort,),  # RFC 5957
+    "THREAD=ORDEREDSUBJECT": (c.Thread,),  # RFC 5256
+    "THREAD=REFERENCES": (c.Thread,),
+    "CATENATE": (c.Append,),  # RFC 4469: text parts and URLs to this user's own messages
     "QUOTA": (c.GetQuota, c.GetQuotaRoot, c.SetQuota),  # RFC 9208
     "QUOTA=RES-STORAGE": (c.GetQuota, c.GetQuotaRoot),
     "QUOTA=RES-MESSAGE": (c.GetQuota, c.GetQuotaRoot),
