@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .headers import comment_end
+
 MISSING_MAILBOX = b"MISSING_MAILBOX"
 MISSING_DOMAIN = b"MISSING_DOMAIN"
 SYNTAX_ERROR = b"SYNTAX_ERROR"
@@ -57,24 +59,12 @@ def _tokenize(value: bytes) -> list[tuple[str, bytes]]:
             i += 1
             tokens.append(("q", bytes(out)))
         elif c == 0x28:
-            depth, i0 = 0, i
-            while i < n:
-                ch = value[i]
-                if ch == 0x5C:
-                    i += 2
-                    continue
-                if ch == 0x28:
-                    depth += 1
-                elif ch == 0x29:
-                    depth -= 1
-                    if depth == 0:
-                        i += 1
-                        break
-                i += 1
-            if depth > 0:
+            end = comment_end(value, i)
+            if end is None:
                 tokens.append(("x", b"("))  # unclosed comment: a syntax error
                 break
-            tokens.append(("c", value[i0 + 1 : max(i0 + 1, i - 1)]))
+            tokens.append(("c", value[i + 1 : end - 1]))
+            i = end
         elif c in _SPECIALS:
             tokens.append(("s", value[i : i + 1]))
             i += 1

@@ -152,3 +152,25 @@ class HeaderBlock:
 
     def get_all(self, name: bytes) -> list[bytes]:
         return [self.fields[position].value for position in self._positions(name)]
+
+
+def comment_end(value: bytes, start: int) -> int | None:
+    """Index just past the RFC 5322 §3.2.2 comment opening at ``value[start]`` (``(``), or None if unclosed.
+
+    Comments nest and a backslash quotes the next byte; both header tokenizers (addresses, MIME
+    parameters) skip comments the same way.
+    """
+    depth, i, n = 0, start, len(value)
+    while i < n:
+        ch = value[i]
+        if ch == 0x5C:
+            i += 2
+            continue
+        if ch == 0x28:
+            depth += 1
+        elif ch == 0x29:
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return None

@@ -14,6 +14,7 @@ import re
 from urllib.parse import unquote_to_bytes
 
 from .encoded_words import decode_bytes, decode_header_value
+from .headers import comment_end
 
 # RFC 2045 §5.1 tspecials; a token is a run of anything else but space and controls.
 _TSPECIALS = frozenset(b'()<>@,;:\\"/[]?=')
@@ -31,23 +32,11 @@ def _tokens(value: bytes) -> list[tuple[str, bytes]]:
         if c in _WHITESPACE:
             i += 1
         elif c == 0x28:  # "(" comment, nested (RFC 5322 §3.2.2)
-            depth = 0
-            while i < n:
-                c = value[i]
-                if c == 0x5C:
-                    i += 2
-                    continue
-                if c == 0x28:
-                    depth += 1
-                elif c == 0x29:
-                    depth -= 1
-                    if depth == 0:
-                        i += 1
-                        break
-                i += 1
-            if depth > 0:
+            end = comment_end(value, i)
+            if end is None:
                 tokens.append(("x", b"("))
                 break
+            i = end
         elif c == 0x22:  # quoted string
             i += 1
             out = bytearray()
