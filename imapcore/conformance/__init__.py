@@ -46,7 +46,9 @@ script starts with ``=== name``; lines starting with ``#`` are comments. Header 
 
 Every script has its own root mailbox ``{$box}`` (unique per run), created before the setup lines and
 deleted with everything under it (and unsubscribed) afterwards: every mailbox a script creates must
-start with ``{$box}``. Variables ``{$user}``, ``{$password}``, ``{$user2}``, ``{$password2}`` are set too.
+start with ``{$box}``. Variables ``{$user}``, ``{$password}``, ``{$user2}``, ``{$password2}`` are set too, and base64 SASL
+strings: ``{$plain}`` / ``{$plain2}`` (PLAIN for each user), ``{$badplain}`` (wrong password),
+``{$user_b64}`` / ``{$password_b64}`` (LOGIN mechanism).
 
 Steps, in order, on connections ``c1``, ``c2``, ... (opened and logged in on first use)::
 
@@ -72,13 +74,16 @@ A check may name its own source: ``c1< * 1 EXPUNGE ;; RFC 9051 §7.5.1``.
 
 Patterns (``pattern``): the whole response must match, case-insensitively; ``{...}`` any text, ``{#}``
 a number, ``{=name}`` captures a token into a variable, ``{$name}`` (``{$name+1}``) uses one,
-``{OK|NO}`` alternatives. Responses are compared in canonical form (``reader``): strings — quoted or
+``{OK|NO}`` alternatives, ``{astr:NAME}`` NAME as atom or quoted string, ``{set:1 3}`` a list in any
+order, ``{flags:\Seen}`` a flag list in any order where ``\Recent`` may also appear. Responses are compared in canonical form (``reader``): strings — quoted or
 literal — always read ``"..."`` with ``\r \n \t \\ \"`` escapes, so ``BODY[TEXT] "x\r\n"``.
 
 Command lines: ``{$name}`` variables, and literal forms: ``{msg:NAME}`` a fixture message as a
 synchronizing literal (``{msg+:NAME}`` non-synchronizing, LITERAL+), ``{lit:TEXT}`` / ``{lit+:TEXT}``
 with ``\r \n \t \\ \} \xNN`` escapes, ``{lit8:TEXT}`` a ``~{n}`` literal8 (BINARY), ``{big:N}`` a
-generated message of exactly N bytes. A synchronizing literal waits for "+" (or a tagged refusal).
+generated message of exactly N bytes (``{big+:N}`` non-synchronizing). A synchronizing literal waits
+for "+" (or a tagged refusal). After a tagged OK to ``COMPRESS DEFLATE`` the connection switches to
+DEFLATE both ways (RFC 4978).
 
 A script passes when every required and forbidden check holds and no step fails (timeout, disconnect,
 unbound variable). It is skipped when the server lacks a required capability (or ``--user2`` is
