@@ -8,7 +8,8 @@ are metadata (written straight from the row), which need the message bytes (``BO
 ``BINARY[...]``, ``RFC822*``) and whether the command sets ``\\Seen`` (a non-PEEK body fetch on a
 read-write mailbox, RFC 9051 §6.4.5).
 
-The work for a batch of messages runs in one worker-thread call (``ctx.run_store``): the store's
+The work for a batch of messages runs in one call (``ctx.run_read``: inline on the event loop for a
+small batch, in a worker thread for a large one): the store's
 ``fetch_rows`` reads the metadata in one query (ENVELOPE, BODY and BODYSTRUCTURE were serialized at
 delivery), bodies are read from the blob store and cut with ``imapcore.mail.sections``, and the rows are
 handed to the batch serializer (``imapcore.protocol.fetch``, C when built), which returns the bytes of
@@ -50,6 +51,8 @@ from .selected import SYSTEM_FLAGS
 #: Messages per batch when only metadata is fetched, and when bodies are (bounded memory per batch).
 METADATA_BATCH = 2000
 BODY_BATCH = 100
+#: How many flags-only rows one message read from the blob store counts as (``run_read``'s size).
+HEAVY_WEIGHT = 10
 
 # Item name -> the store fields (``imapcore.store.FETCH_FIELDS``) it reads.
 _SIMPLE_FIELDS = {
@@ -254,7 +257,7 @@ def build_batch(
 ) -> tuple[bytes, int]:
     """The ``* n FETCH`` bytes for ``uids`` (with their sequence numbers ``seqs``), and how many of the
     UIDs were found in the store (the rest were expunged meanwhile). ``seen_set``: UIDs this FETCH just
-    marked ``\\Seen``, whose FLAGS are reported even if not asked for. Blocking: run in a worker thread."""
+    marked ``\\Seen``, whose FLAGS are reported even if not asked for. Blocking: large batches run in a worker thread."""
     rows = store.fetch_rows(mailbox_id, uids, plan.store_fields)
     found = len(rows)
     seq_of = dict(zip(uids, seqs)) if len(rows) != len(uids) else None
@@ -383,13 +386,16 @@ async def fetch(ctx: SessionContext, cmd: c.Fetch) -> Completion:
     recent = frozenset(selected.recent) if not ctx.rev2 else frozenset()
     heavy = plan.needs_blob or plan.body or plan.envelope or plan.bodystructure
     batch = BODY_BATCH if heavy else METADATA_BATCH
-    # Even a small flags-only batch goes to a worker thread: running it on the event loop was measured
-    # slower (10 clients polling FETCH 1:50 (UID FLAGS): p50 1.3 ms threaded vs 7-14 ms inline).
+    # A message whose bytes are read and parsed costs ~10 rows of flags: only a few go inline.
+    weight = HEAVY_WEIGHT if heavy else 1
+    # A small batch is built inline on the event loop, a large one in a worker thread (``run_read``):
+    # with the issue's 10-client mix, the hop to a thread and back (waiting for the GIL while other
+    # workers hold it) cost more than building 20 rows, FETCH FLAGS p99 ~20 ms threaded vs ~6 ms inline.
     missing = 0
     for start, end in _batches(uids, batch):
-        data, found = await ctx.run_store(
+        data, found = await ctx.run_read(
             build_batch, store, mailbox_id, plan, uids[start:end], seqs[start:end], recent,
-            changed_since=cmd.changed_since, utf8=ctx.utf8, seen_set=seen_set,
+            changed_since=cmd.changed_since, utf8=ctx.utf8, seen_set=seen_set, size=(end - start) * weight,
         )
         missing += (end - start) - found
         if data:

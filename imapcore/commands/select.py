@@ -97,8 +97,11 @@ async def _describe(ctx: SessionContext, view: SelectedMailbox, read_only: bool)
             recent = len(view.recent)
         ctx.untagged(DataResponse((recent, Atom("RECENT"))))
         if status.unseen:
-            unseen = await ctx.run_store(
-                store.search, view.mailbox_id, SearchAnd((SearchKey("UNSEEN"),)), uids=view.uids
+            # One indexed query whose cost grows with the mailbox: inline for a small one (no thread hop
+            # on every SELECT of a rev1 client), in a worker thread for a large one.
+            unseen = await ctx.run_read(
+                store.search, view.mailbox_id, SearchAnd((SearchKey("UNSEEN"),)), uids=view.uids,
+                size=len(view.uids),
             )
             first = view.seq_of(min(unseen)) if unseen else None
             if first is not None:

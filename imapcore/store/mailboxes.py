@@ -292,7 +292,7 @@ class MailboxOperations:
 
     def claim_recent(self, mailbox_id: int) -> tuple[int, ...]:
         """RFC 3501 §2.3.2 \\Recent: the first session to select gets the recent UIDs; they stop being recent."""
-        with self._transaction() as tx:
+        with self._transaction(durable=False) as tx:  # see store.py "Durability"
             uids = tuple(
                 uid
                 for (uid,) in tx.conn.execute(

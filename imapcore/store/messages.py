@@ -163,7 +163,7 @@ class MessageOperations:
         Each message whose flags change gets its own new MODSEQ.
         """
         bits, keywords = flagcodec.encode(flags)
-        with self._transaction() as tx:
+        with self._transaction(durable=False) as tx:  # a flag change: see store.py "Durability"
             conn = tx.conn
             info = self.mailbox_by_id_in_checked(conn, mailbox_id)
             user = user or self._user_name(conn, info.user_id)
@@ -218,7 +218,7 @@ class MessageOperations:
 
     def expunge(self, mailbox_id: int, uids: UidSet | None = None, *, user: str | None = None) -> ExpungeResult:
         """RFC 9051 §6.4.3 EXPUNGE (all ``\\Deleted``), or RFC 4315 UID EXPUNGE (``\\Deleted`` within ``uids``)."""
-        with self._transaction() as tx:
+        with self._transaction(durable=False) as tx:  # see store.py "Durability"
             conn = tx.conn
             info = self.mailbox_by_id_in_checked(conn, mailbox_id)
             user = user or self._user_name(conn, info.user_id)
