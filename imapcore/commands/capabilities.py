@@ -94,6 +94,9 @@ def capabilities(ctx: SessionContext) -> tuple[str, ...]:
     # RFC 7889: APPENDLIMIT=n, the largest message APPEND accepts (the tokenizer's literal limit).
     if implemented("MULTIAPPEND"):
         names.append(f"APPENDLIMIT={ctx.config.limits.max_literal_bytes}")
+    # RFC 9208 §4.1.3: SETQUOTA needs QUOTASET; only administrators may set limits (commands/quota.py).
+    if ctx.user is not None and ctx.user in ctx.config.admin_users and implemented("QUOTA"):
+        names.append("QUOTASET")
     if ctx.user is None:
         if not ctx.tls:
             names.append("STARTTLS")  # RFC 9051 §6.2.1

@@ -13,6 +13,12 @@ raises ``ClientGone``           propagates: the session ends quietly
 raises ``trio.Cancelled``       propagates (it is a ``BaseException``; never caught here)
 raises anything else            logged with its traceback, ``tag NO [SERVERBUG] ...``; session goes on
 ==============================  ==================================================================
+
+With a ``guard`` (``imapcore.commands.guard.SessionGuard``, given by the server's session), a command
+first passes the session's rate budget and the shape limits (``tag NO [LIMIT]`` otherwise, and the
+handler never runs), a heavy command waits for a heavy-work slot, and a successful LOGIN/AUTHENTICATE
+takes one of the user's session slots (``tag NO [LIMIT]`` and ``guard.close_requested`` when the user has
+none left; the session then closes). UNAUTHENTICATE gives the slot back.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from imapcore.store.errors import MailboxNotFound, StoreError
 
 from . import HANDLERS
 from .context import ClientGone, SessionContext
+from .guard import SessionGuard, limit_refusal
 from .registry import Completion
 
 log = logging.getLogger(__name__)
@@ -40,8 +47,28 @@ def store_error_completion(tag: str, error: StoreError) -> TaggedResponse:
     return TaggedResponse(tag, Status.NO, text[:1].upper() + text[1:], code)
 
 
-async def run_command(ctx: SessionContext, command) -> TaggedResponse | None:
+async def run_command(ctx: SessionContext, command, guard: SessionGuard | None = None) -> TaggedResponse | None:
     """Run ``command``'s handler; the tagged completion, or None if the connection already sent it."""
+    if guard is None:
+        return await _run_handler(ctx, command)
+    refusal = await guard.refuse(ctx, command)
+    if refusal is not None:
+        return refusal
+    user_before = ctx.user
+    async with guard.heavy(ctx, command):
+        tagged = await _run_handler(ctx, command)
+    if ctx.user != user_before:
+        if user_before is not None:
+            guard.logged_out()
+        if ctx.user is not None and not guard.logged_in(ctx.user):
+            # The handler only set ``ctx.user`` (LOGIN/AUTHENTICATE change nothing else): undo it.
+            ctx.user = None
+            guard.close_requested = True
+            return limit_refusal(command.tag, "Too many sessions for this user")
+    return tagged
+
+
+async def _run_handler(ctx: SessionContext, command) -> TaggedResponse | None:
     tag = command.tag
     handler = HANDLERS.get(type(command))
     if handler is None:

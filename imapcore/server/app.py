@@ -3,9 +3,12 @@
 Structure (ARCHITECTURE.md, concurrency model; after trio's ``serve_listeners`` and hypercorn):
 
 * one nursery of accept loops, one per listener (cleartext with STARTTLS, or implicit TLS);
-* one *handler nursery* holding one task per connection. A connection over ``limits.max_connections``
-  is told ``* BYE [UNAVAILABLE]`` and closed (the hook for per-IP and per-user limits is
-  ``Server._admit``);
+* one *handler nursery* holding one task per connection. ``Server._admit`` checks the connection against
+  ``imapcore.server.limits.ConnectionLimits`` (its address's limit first, then the global one) and the
+  authentication throttle (an address refused for too many failures); a connection that is not admitted
+  is told ``* BYE [UNAVAILABLE]`` before any TLS handshake or parsing and closed, so a refused
+  connection costs a few hundred bytes for a moment. Per-user session limits, the command-rate budget,
+  shape limits and the heavy-work limiter are applied per command (``imapcore.commands.guard``);
 * ``task_status.started(bound)`` reports the actual ``(kind, host, port)`` of every listener, so tests
   and ``--listen 127.0.0.1:0`` work without guessing ports;
 * shutdown (SIGTERM/SIGINT, or the ``shutdown`` event): stop accepting, cancel the handler nursery;
@@ -25,13 +28,16 @@ from dataclasses import dataclass
 import trio
 
 from imapcore.auth.authenticator import Authenticator
+from imapcore.auth.throttle import AuthThrottle, ThrottlePolicy
 from imapcore.commands.context import ServerServices
+from imapcore.commands.guard import CommandGuard
 from imapcore.protocol.codes import Code, ResponseCode
 from imapcore.protocol.responses import Status, StatusResponse
 from imapcore.store import InProcessFeed, Store, UserNotFound
 
 from . import tls
-from .config import Config, parse_address
+from .config import Config, Limits, parse_address
+from .limits import ConnectionLimits
 from .session import Session
 
 log = logging.getLogger(__name__)
@@ -59,12 +65,35 @@ def tls_context(config: Config) -> ssl.SSLContext:
     return tls.server_context(cert, key)
 
 
+def throttle_policy(limits: Limits) -> ThrottlePolicy:
+    return ThrottlePolicy(
+        free_failures=limits.auth_free_failures,
+        delay_s=limits.auth_delay_s,
+        delay_max_s=limits.auth_delay_max_s,
+        ban_failures=limits.auth_ban_failures,
+        ban_s=limits.auth_ban_s,
+        memory_s=limits.auth_failure_memory_s,
+        max_keys=limits.auth_tracked_keys,
+    )
+
+
+#: Refused connections are logged at most this often (a flood must not flood the log too).
+REFUSAL_LOG_INTERVAL_S = 10.0
+
+
 class Server:
     def __init__(self, services: ServerServices, ssl_context: ssl.SSLContext) -> None:
         self.services = services
         self.ssl_context = ssl_context
-        self.connection_limiter = trio.CapacityLimiter(services.config.limits.max_connections)
+        limits = services.config.limits
+        self.limits = ConnectionLimits(limits.max_connections, limits.max_connections_per_ip,
+                                       limits.max_sessions_per_user)
+        self.throttle = services.authenticator.throttle
+        self.guard = CommandGuard(limits, self.limits.admit_user, self.limits.release_user)
         self.active_sessions = 0
+        self.refused = 0  # connections refused since start
+        self._refused_logged = 0
+        self._refusal_logged_at = -REFUSAL_LOG_INTERVAL_S
 
     async def accept_loop(self, listener: trio.SocketListener, implicit_tls: bool, handlers: trio.Nursery) -> None:
         while True:
@@ -77,13 +106,37 @@ class Server:
                 continue
             handlers.start_soon(self.handle_connection, stream, implicit_tls)
 
-    def _admit(self) -> bool:
-        """Room for one more connection? (Per-IP / per-user limits belong here too.)"""
+    def _admit(self, host: str, borrower: object):
+        """A connection slot for ``host`` (``imapcore.server.limits.Slot``), or the reason for refusing."""
+        if self.throttle is not None and self.throttle.banned(host):
+            return "Too many authentication failures from your address; try again later"
+        slot = self.limits.admit(host, borrower)
+        if slot is None:
+            if self.limits.connections >= self.limits.total.total_tokens:
+                return "Too many connections"
+            return "Too many connections from your address"
+        return slot
+
+    def _note_refusal(self, host: str, reason: str) -> None:
+        self.refused += 1
+        now = trio.current_time()
+        if now - self._refusal_logged_at >= REFUSAL_LOG_INTERVAL_S:
+            log.warning("connection refused: %s: rip=%s (%d refused since the last report)",
+                        reason, host, self.refused - self._refused_logged)
+            self._refused_logged = self.refused
+            self._refusal_logged_at = now
+
+    def _refuse(self, stream: trio.SocketStream, implicit_tls: bool, reason: str) -> None:
+        """Say ``* BYE [UNAVAILABLE] reason`` and close, without a checkpoint or a TLS handshake."""
+        sock = stream.socket
         try:
-            self.connection_limiter.acquire_nowait()
-        except trio.WouldBlock:
-            return False
-        return True
+            if not implicit_tls:
+                # A non-blocking write: a fresh socket's send buffer takes these few bytes at once.
+                os.write(sock.fileno(), StatusResponse(Status.BYE, reason, ResponseCode(Code.UNAVAILABLE)).to_bytes())
+        except OSError:
+            pass
+        finally:
+            sock.close()
 
     async def handle_connection(self, stream: trio.SocketStream, implicit_tls: bool) -> None:
         try:
@@ -92,18 +145,11 @@ class Server:
         except OSError:
             await stream.aclose()
             return
-        if not self._admit():
-            with trio.move_on_after(1):
-                try:
-                    if implicit_tls:
-                        await stream.aclose()  # no handshake for a connection we will not serve
-                        return
-                    await stream.send_all(
-                        StatusResponse(Status.BYE, "Too many connections", ResponseCode(Code.UNAVAILABLE)).to_bytes()
-                    )
-                except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
-                    pass
-            await stream.aclose()
+        borrower = object()
+        slot = self._admit(remote[0], borrower)
+        if isinstance(slot, str):
+            self._note_refusal(remote[0], slot)
+            self._refuse(stream, implicit_tls, slot)
             return
         self.active_sessions += 1
         try:
@@ -121,12 +167,13 @@ class Server:
                         await stream.aclose()
                     return
             session = Session(
-                self.services, session_stream, remote_address=remote, tls=implicit_tls, ssl_context=self.ssl_context
+                self.services, session_stream, remote_address=remote, tls=implicit_tls,
+                ssl_context=self.ssl_context, guard=self.guard.session(),
             )
             await session.run()
         finally:
             self.active_sessions -= 1
-            self.connection_limiter.release()
+            self.limits.release(slot, borrower)
 
 
 async def _open_listeners(addresses: tuple[str, ...]) -> list[trio.SocketListener]:
@@ -174,7 +221,7 @@ async def serve(
             store=store,
             feed=feed,
             config=config,
-            authenticator=Authenticator(lookup_hash),
+            authenticator=Authenticator(lookup_hash, throttle=AuthThrottle(throttle_policy(config.limits))),
             store_limiter=trio.CapacityLimiter(max(4, 2 * (os.cpu_count() or 2))),
             write_limiter=trio.CapacityLimiter(16),
         )

@@ -1,4 +1,4 @@
-"""``imapcore serve`` and ``imapcore user add|passwd|del|list``.
+"""``imapcore serve`` and ``imapcore user add|passwd|del|list|quota``.
 
 Every subcommand takes ``--config FILE`` (TOML, see ``imapcore.server.config``) and ``--data-dir DIR``
 (overrides the file; default ``$IMAPCORE_DATA`` or ``./imapcore-data``), so ``user add`` works before the
@@ -10,6 +10,10 @@ server was ever started. ``serve`` prints the addresses it actually listens on (
 
 A password comes from ``--password`` or, without it, from the first line of standard input (so it does
 not show in the process list): ``printf 'secret\\n' | imapcore user add alice``.
+
+``imapcore user quota NAME [--storage SIZE] [--messages N]`` sets a user's quota (RFC 9208 resources
+STORAGE and MESSAGE); a size is bytes with an optional K, M, G or T suffix (powers of 1024), ``none``
+removes that limit, an option not given keeps its current value. It prints the usage and limits.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ def register(subparsers) -> None:
         ("passwd", "change a user's password", run_user_passwd),
         ("del", "delete a user and all their mail", run_user_del),
         ("list", "list users", run_user_list),
+        ("quota", "show or set a user's quota (STORAGE, MESSAGE)", run_user_quota),
     ):
         action = actions.add_parser(name, help=help_text)
         _add_common(action)
@@ -50,7 +55,44 @@ def register(subparsers) -> None:
             action.add_argument("name", metavar="NAME")
         if name in ("add", "passwd"):
             action.add_argument("--password", help="the password (default: read one line from stdin)")
+        if name == "quota":
+            action.add_argument("--storage", metavar="SIZE", type=_size_option,
+                                help="storage limit: bytes, or with K/M/G/T (1024-based); 'none' removes it")
+            action.add_argument("--messages", metavar="N", type=_count_option,
+                                help="message count limit; 'none' removes it")
         action.set_defaults(func=func)
+
+
+_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+#: ``--storage none`` / ``--messages none``: remove the limit (distinct from "option not given", None).
+NO_LIMIT = -1
+
+
+def parse_size(text: str) -> int:
+    """``1G`` -> 1073741824; ``512k``, ``10MB``, ``1000``; ``none`` -> ``NO_LIMIT``."""
+    cleaned = text.strip().upper().removesuffix("IB").removesuffix("B")
+    if cleaned in ("NONE", "UNLIMITED"):
+        return NO_LIMIT
+    unit = cleaned[-1:] if cleaned[-1:] in ("K", "M", "G", "T") else ""
+    number = cleaned[: len(cleaned) - len(unit)].strip()
+    if not number.isdigit():
+        raise ValueError(f"invalid size {text!r}: expected bytes with an optional K, M, G or T")
+    return int(number) * _UNITS[unit]
+
+
+def _size_option(text: str) -> int:
+    try:
+        return parse_size(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _count_option(text: str) -> int:
+    if text.strip().lower() in ("none", "unlimited"):
+        return NO_LIMIT
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"invalid count {text!r}")
+    return int(text)
 
 
 def _config(args):
@@ -202,6 +244,27 @@ def run_user_list(args) -> int:
     def action(store) -> int:
         for name in list_users(store):
             print(name)
+        return 0
+
+    return _run_user(args, action)
+
+
+def run_user_quota(args) -> int:
+    def action(store) -> int:
+        current = store.quota(args.name)
+        if args.storage is not None or args.messages is not None:
+            storage = current.quota_storage_bytes if args.storage is None else args.storage
+            messages = current.quota_messages if args.messages is None else args.messages
+            store.set_quota(
+                args.name,
+                storage_bytes=None if storage == NO_LIMIT else storage,
+                messages=None if messages == NO_LIMIT else messages,
+            )
+            current = store.quota(args.name)
+        storage_limit = "none" if current.quota_storage_bytes is None else str(current.quota_storage_bytes)
+        message_limit = "none" if current.quota_messages is None else str(current.quota_messages)
+        print(f"user {args.name}: storage {current.used_storage_bytes} of {storage_limit} bytes, "
+              f"messages {current.used_messages} of {message_limit}")
         return 0
 
     return _run_user(args, action)

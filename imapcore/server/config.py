@@ -11,6 +11,7 @@ A TOML file mirrors the structure::
     listen_tls = ["0.0.0.0:993"]        # implicit TLS
     tls_cert = "/etc/imapcore/cert.pem"
     tls_key = "/etc/imapcore/key.pem"
+    admin_users = ["postmaster"]        # may use SETQUOTA (RFC 9208)
     [limits]
     max_literal_bytes = 67108864
     [timeouts]
@@ -36,10 +37,30 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class Limits:
-    """Sizes and counts enforced by the server (the framing ones are passed to the tokenizer)."""
+    """Sizes, counts and rates enforced by the server (the framing ones are passed to the tokenizer).
+
+    Why these defaults (abuse resistance, issue 5):
+
+    * connections: 10,000 in total, 50 per client address (an IPv4 address or an IPv6 /64) and 100 per
+      user. A flood from one address fills its own 50 slots long before the global 10,000, so other
+      addresses are still served; 50 is far above what one household or office NAT needs for IMAP
+      (a client keeps 1-5 connections per account);
+    * framing: 64 KiB lines, 64 MiB literals (the advertised APPENDLIMIT), but only 8 KiB literals
+      before login, where nothing legitimate is bigger than a user name or password;
+    * shape: 1000-byte mailbox names at most 50 levels deep, 10,000 mailboxes per user, 1000 keywords
+      per mailbox, SEARCH programs nested at most 32 deep (the grammar refuses more than 64 anyway);
+    * work: at most ``max_heavy_commands`` expensive commands (text SEARCH or SORT/THREAD over a large
+      mailbox, FETCH of many bodies, big APPEND) run at once, ``max_heavy_per_user`` per user; each
+      session may burst ``command_burst`` commands and then ``commands_per_s`` a second;
+    * authentication: after ``auth_free_failures`` failures from an address (or for a user name), each
+      further attempt waits ``auth_delay_s`` doubling up to ``auth_delay_max_s`` (Dovecot's auth
+      penalty: 2 s doubling to 15 s); ``auth_ban_failures`` failures from one address refuse it for
+      ``auth_ban_s``. Failures are forgotten after ``auth_failure_memory_s`` without a new one.
+    """
 
     max_line_bytes: int = 64 * 1024
     max_literal_bytes: int = 64 * 1024 * 1024  # also the advertised APPENDLIMIT (RFC 7889)
+    max_literal_bytes_before_login: int = 8 * 1024
     max_command_bytes: int = 65 * 1024 * 1024
     max_literals_per_command: int = 1000
     max_connections: int = 10_000
@@ -47,15 +68,38 @@ class Limits:
     max_sessions_per_user: int = 100
     max_mailbox_name_bytes: int = 1000
     max_mailbox_depth: int = 50
+    max_mailboxes_per_user: int = 10_000
+    max_keywords_per_mailbox: int = 1000
+    max_search_depth: int = 32
+    max_heavy_commands: int = 0  # 0: the number of cores, at least 2
+    max_heavy_per_user: int = 2
+    heavy_mailbox_messages: int = 1000  # text SEARCH, SORT, THREAD over more messages than this are heavy
+    heavy_fetch_bodies: int = 100  # FETCH of bodies of more messages than this is heavy
+    heavy_append_bytes: int = 1024 * 1024  # APPEND of more bytes than this is heavy
+    command_burst: int = 1000
+    commands_per_s: float = 200.0
+    auth_free_failures: int = 3
+    auth_delay_s: float = 2.0
+    auth_delay_max_s: float = 15.0
+    auth_ban_failures: int = 30
+    auth_ban_s: float = 600.0
+    auth_failure_memory_s: float = 3600.0
+    auth_tracked_keys: int = 100_000  # addresses and user names remembered (oldest forgotten first)
 
 
 @dataclass(frozen=True)
 class Timeouts:
     tls_handshake_s: float = 30.0
+    # Between two reads before login, and from the greeting to a successful login in total (a slowloris
+    # sending one byte every few seconds never logs in).
     pre_login_s: float = 60.0
+    login_deadline_s: float = 120.0
     # RFC 9051 §5.4: the autologout timer of an authenticated session is at least 30 minutes.
     idle_timeout_s: float = 30 * 60.0
-    idle_rearm_s: float = 29 * 60.0
+    # IDLE: RFC 9051 §6.3.13 asks clients to re-issue IDLE at least every 29 minutes; the server keeps an
+    # IDLE open this long without any line from the client (re-arming with DONE + IDLE resets it).
+    idle_rearm_s: float = 31 * 60.0
+    # A write that makes no progress for this long ends the session (a client that stops reading).
     send_stall_s: float = 60.0
     shutdown_grace_s: float = 5.0
 
@@ -83,6 +127,8 @@ class Config:
     limits: Limits = field(default_factory=Limits)
     timeouts: Timeouts = field(default_factory=Timeouts)
     logging: Logging = field(default_factory=Logging)
+    # RFC 9208 §4.1.3: users allowed to run SETQUOTA (on any user's root, ``"user"``; their own is ``""``).
+    admin_users: tuple[str, ...] = ()
 
     @property
     def data_path(self) -> Path:

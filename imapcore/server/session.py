@@ -20,15 +20,28 @@ Invariants (STYLE.md §10):
 * whatever ends the session, the ``finally`` block closes the selection's feed subscription and the
   stream, and, when the connection is still open, says ``* BYE`` inside a shielded, bounded window.
 
-Timers (RFC 9051 §5.4): before login a client has ``timeouts.pre_login_s`` between reads; after login
-``timeouts.idle_timeout_s`` (at least 30 minutes by default), IDLE included. A write that stalls for
-``timeouts.send_stall_s`` ends the session (a client that does not read must not pin memory).
+Timers (RFC 9051 §5.4): before login a client has ``timeouts.pre_login_s`` between reads and
+``timeouts.login_deadline_s`` from the greeting to a successful login in all (a slowloris that sends a
+byte every few seconds is cut off at the deadline); after login ``timeouts.idle_timeout_s`` (at least 30
+minutes by default) between commands, and ``timeouts.idle_rearm_s`` inside IDLE (clients re-issue IDLE
+every 29 minutes, RFC 9051 §6.3.13). A write that stalls for ``timeouts.send_stall_s`` ends the session:
+a client that does not read pins at most one output batch (``FLUSH_BYTES`` or one FETCH flush) and its
+socket buffers, never the whole response.
+
+Before login, literals are limited to ``limits.max_literal_bytes_before_login``: the session looks for
+literal markers in what it reads (the only literals a client sends before login are user names and
+passwords) and answers a larger one with ``* BYE [TOOBIG]`` before the client sends the data.
+
+Abuse limits (``imapcore.commands.guard``): every command goes through the session's ``SessionGuard``
+(rate budget, shape limits, heavy-work limiter, per-user session slot); when a login is refused for the
+user's session limit, the session says ``* BYE`` and closes.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import ssl
 
 import trio
@@ -40,7 +53,9 @@ from imapcore.commands.context import (
     SessionChannel,
     SessionContext,
 )
+from imapcore.auth.throttle import REMOTE_ADDRESS
 from imapcore.commands.dispatch import run_command
+from imapcore.commands.guard import SessionGuard
 from imapcore.protocol import codes, events
 from imapcore.protocol.codes import Code, ResponseCode
 from imapcore.protocol.connection import Connection
@@ -55,6 +70,9 @@ log = logging.getLogger(__name__)
 RECEIVE_SIZE = 65536
 #: Buffered output above this is written at once instead of waiting for the next read.
 FLUSH_BYTES = 256 * 1024
+
+#: A literal marker at the end of a line: ``{n}``, ``{n+}`` (and ``~{n}``), RFC 9051 §4.3, RFC 7888.
+_LITERAL_MARKER = re.compile(rb"\{(\d{1,24})\+?\}\r\n")
 
 # RFC 9051 §7.5.1: no EXPUNGE while answering FETCH, STORE or SEARCH (the UID variants may have them).
 _NO_EXPUNGE_COMMANDS = (c.Fetch, c.Store, c.Search, c.Sort, c.Thread)
@@ -81,8 +99,10 @@ class Session(SessionChannel):
         remote_address: tuple[str, int] | None,
         tls: bool,
         ssl_context: ssl.SSLContext | None,
+        guard: SessionGuard | None = None,
     ) -> None:
         self.services = services
+        self.guard = guard
         self.stream = stream
         self.ssl_context = ssl_context
         self.conn = Connection(framing_limits(services.config))
@@ -94,10 +114,14 @@ class Session(SessionChannel):
         self._raw_fd = stream.socket.fileno() if type(stream) is trio.SocketStream else None
         self._closed = False  # the stream is no longer usable for writing
         self.bye_text = "Server shutting down"  # said in ``_finish`` if the session is interrupted
+        self._login_deadline = trio.current_time() + services.config.timeouts.login_deadline_s
+        self._marker_tail = b""  # the end of the previous read, for literal markers split across reads
 
     # --- the main loop -----------------------------------------------------------------------------
 
     async def run(self) -> None:
+        # Seen by Authenticator.verify (throttling per address); this task's context only.
+        REMOTE_ADDRESS.set(self.ctx.remote_address[0] if self.ctx.remote_address else None)
         try:
             await self._serve()
         except (ClientGone, trio.BrokenResourceError, trio.ClosedResourceError):
@@ -136,7 +160,7 @@ class Session(SessionChannel):
     async def _run_command(self, command) -> None:
         ctx = self.ctx
         ctx.after_completion = AfterCompletion.NOTHING
-        tagged = await run_command(ctx, command)
+        tagged = await run_command(ctx, command, self.guard)
         untagged = ctx.take_untagged()
         if ctx.selected is not None and not isinstance(command, c.Logout):
             allow_expunge = not (isinstance(command, _NO_EXPUNGE_COMMANDS) and not getattr(command, "uid", False))
@@ -156,6 +180,8 @@ class Session(SessionChannel):
         if ctx.after_completion is AfterCompletion.START_TLS and tagged is not None and tagged.status is Status.OK:
             await self._flush()
             await self._start_tls()
+        if self.guard is not None and self.guard.close_requested:
+            await self._say_bye("Too many sessions for this user", Code.LIMIT)
 
     async def _sync_selection(self) -> None:
         """Keep the context's selection in step with the connection state (a failed SELECT leaves
@@ -167,19 +193,39 @@ class Session(SessionChannel):
 
     # --- reading ----------------------------------------------------------------------------------
 
-    async def _receive(self) -> None:
+    async def _receive(self, in_idle: bool = False) -> None:
         await self._flush()
         timeouts = self.services.config.timeouts
-        timeout = timeouts.pre_login_s if self.ctx.user is None else timeouts.idle_timeout_s
+        logged_in = self.ctx.user is not None
+        if not logged_in:
+            timeout = min(timeouts.pre_login_s, self._login_deadline - trio.current_time())
+        else:
+            timeout = timeouts.idle_rearm_s if in_idle else timeouts.idle_timeout_s
         data = None
-        with trio.move_on_after(timeout):
+        with trio.move_on_after(max(timeout, 0.0)):
             data = await self.stream.receive_some(RECEIVE_SIZE)
         if data is None:
+            if not logged_in and trio.current_time() >= self._login_deadline:
+                await self._say_bye("Too slow to log in", Code.UNAVAILABLE)
             # RFC 9051 §5.4: the autologout timer expired.
-            self._queue(self.conn.send(StatusResponse(Status.BYE, "Autologout; idle for too long")))
-            await self._flush()
-            raise ClientGone("autologout")
+            await self._say_bye("Autologout; idle for too long")
+        if not logged_in and data and self._literal_too_big_before_login(data):
+            limit = self.services.config.limits.max_literal_bytes_before_login
+            await self._say_bye(f"Literals before login are limited to {limit} bytes", Code.TOOBIG)
         self.conn.receive_data(data)
+
+    def _literal_too_big_before_login(self, data: bytes) -> bool:
+        """Before login only small literals (RFC 9051 §7.1 TOOBIG): see the module docstring."""
+        limit = self.services.config.limits.max_literal_bytes_before_login
+        window = self._marker_tail + data
+        self._marker_tail = window[-32:]
+        return any(len(m.group(1)) > 18 or int(m.group(1)) > limit for m in _LITERAL_MARKER.finditer(window))
+
+    async def _say_bye(self, text: str, code: Code | None = None) -> None:
+        """``* BYE [code] text``, then end the session."""
+        self._queue(self.conn.send(StatusResponse(Status.BYE, text, ResponseCode(code) if code else None)))
+        await self._flush()
+        raise ClientGone(text)
 
     # --- SessionChannel: what IDLE and AUTHENTICATE use --------------------------------------------
 
@@ -204,7 +250,7 @@ class Session(SessionChannel):
                 self._queue(event.output)
                 await self._flush()
             if event is events.NEED_DATA:
-                await self._receive()
+                await self._receive(in_idle=self.ctx.user is not None)
             elif isinstance(event, (events.IdleDone, events.IdleAborted,
                                     events.AuthenticateResponse, events.AuthenticateCancelled)):
                 return event
@@ -273,6 +319,8 @@ class Session(SessionChannel):
 
     async def _finish(self) -> None:
         """Close everything, saying BYE first if the client can still hear it (shielded, bounded)."""
+        if self.guard is not None:
+            self.guard.logged_out()  # the user's session slot
         with trio.CancelScope(shield=True):
             grace = self.services.config.timeouts.shutdown_grace_s
             with trio.move_on_after(grace):

@@ -1,0 +1,202 @@
+"""Authentication throttling: failures slow down further attempts per address and per user name.
+
+The idea is Dovecot's auth penalty. Each failed verification is counted against the client's address
+key (an IPv4 address or an IPv6 /64, see ``address_key``) and against the user name that was tried,
+whether or not such a user exists, so the delays never reveal which names are real. After
+``free_failures`` failures, an attempt waits ``delay_s`` before it is verified, doubling with each
+further failure up to ``delay_max_s``:
+
+* per address the waits are *serialized*: attempts from one address take turns on one schedule, so a
+  guesser opening many connections gets no more answers per minute than one connection would (with
+  the defaults, at most 4 a minute once the delay reached 15 s);
+* per user name the wait is not serialized (a guesser attacking alice from elsewhere can slow alice
+  down by at most ``delay_max_s``, never lock her out);
+* after ``ban_failures`` failures an address is refused outright for ``ban_s`` (``* BYE
+  [UNAVAILABLE]`` at the greeting, ``NO [UNAVAILABLE]`` to a login attempt).
+
+The wait is a ``trio.sleep`` in the session's own task: it never blocks another session. A success
+forgets the failures of its address and of its user. Records are forgotten ``memory_s`` after their last
+failure, and at most ``max_keys`` are kept (the oldest go first), so a flood of random user names
+cannot grow the table without bound.
+
+The address of the client whose attempt is being verified reaches ``Authenticator.verify`` through the
+``REMOTE_ADDRESS`` context variable, set by the server's session task for its own context.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import ipaddress
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+#: The remote address (host string) of the session running in this task, or None (tests, local tools).
+REMOTE_ADDRESS: contextvars.ContextVar[str | None] = contextvars.ContextVar("imapcore_remote_address", default=None)
+
+
+def address_key(host: str) -> str:
+    """The unit of per-address accounting: the IPv4 address itself, or the /64 of an IPv6 address (one
+    customer's network); an IPv4-mapped IPv6 address counts as its IPv4 address."""
+    host = host.split("%", 1)[0]  # a link-local zone
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+#: User names longer than this are tracked by a digest (a 64 KiB name must not cost 64 KiB per record).
+_MAX_NAME_KEY = 256
+
+
+def _user_key(user: str) -> str:
+    if len(user) <= _MAX_NAME_KEY:
+        return user
+    return "sha256:" + hashlib.sha256(user.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ThrottlePolicy:
+    free_failures: int = 3
+    delay_s: float = 2.0
+    delay_max_s: float = 15.0
+    ban_failures: int = 30
+    ban_s: float = 600.0
+    memory_s: float = 3600.0
+    max_keys: int = 100_000
+
+    def delay(self, failures: int) -> float:
+        """The wait before the next attempt after ``failures`` failures (doubling, capped)."""
+        extra = failures - self.free_failures
+        if extra < 0:
+            return 0.0
+        if extra > 32:  # 2**32 * delay is far above any cap; avoid huge floats
+            return self.delay_max_s
+        return min(self.delay_max_s, self.delay_s * 2.0**extra)
+
+
+class _Record:
+    __slots__ = ("failures", "last_failure", "not_before", "banned_until")
+
+    def __init__(self) -> None:
+        self.failures = 0
+        self.last_failure = -math.inf
+        self.not_before = -math.inf  # the address's schedule: the next attempt may start then
+        self.banned_until = -math.inf
+
+
+class AuthThrottle:
+    """Failure accounting; ``clock`` is injectable for tests (``time.monotonic`` by default)."""
+
+    def __init__(self, policy: ThrottlePolicy | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.policy = policy or ThrottlePolicy()
+        self._clock = clock
+        self._addresses: OrderedDict[str, _Record] = OrderedDict()
+        self._users: OrderedDict[str, _Record] = OrderedDict()
+
+    # --- queries ---------------------------------------------------------------------------------------
+
+    def banned(self, address: str | None) -> bool:
+        """Is this address (a host string; its key is computed here) refused right now?"""
+        if address is None:
+            return False
+        record = self._get(self._addresses, address_key(address))
+        return record is not None and record.banned_until > self._clock()
+
+    def failures(self, address: str | None = None, user: str | None = None) -> int:
+        if address is not None:
+            table, key = self._addresses, address_key(address)
+        else:
+            table, key = self._users, None if user is None else _user_key(user)
+        record = self._get(table, key) if key is not None else None
+        return 0 if record is None else record.failures
+
+    def tracked(self) -> int:
+        return len(self._addresses) + len(self._users)
+
+    # --- one attempt ----------------------------------------------------------------------------------
+
+    def reserve(self, address: str | None, user: str) -> float:
+        """Seconds this attempt must wait before it is verified; takes its turn on the address's
+        schedule. Raises ``AddressBanned`` if the address is refused."""
+        now = self._clock()
+        policy = self.policy
+        wait = 0.0
+        if address is not None:
+            record = self._touch(self._addresses, address_key(address), now)
+            if record.banned_until > now:
+                raise AddressBanned(record.banned_until - now)
+            start = max(now, record.not_before)
+            record.not_before = start + policy.delay(record.failures)
+            wait = start - now
+        user_record = self._get(self._users, _user_key(user))
+        if user_record is not None:
+            wait = max(wait, policy.delay(user_record.failures))
+        return wait
+
+    def record_failure(self, address: str | None, user: str) -> None:
+        now = self._clock()
+        policy = self.policy
+        if address is not None:
+            record = self._touch(self._addresses, address_key(address), now)
+            record.failures += 1
+            record.last_failure = now
+            if record.failures >= policy.ban_failures:
+                record.banned_until = now + policy.ban_s
+        record = self._touch(self._users, _user_key(user), now)
+        record.failures += 1
+        record.last_failure = now
+
+    def record_success(self, address: str | None, user: str) -> None:
+        if address is not None:
+            self._addresses.pop(address_key(address), None)
+        self._users.pop(_user_key(user), None)
+
+    # --- the tables ------------------------------------------------------------------------------------
+
+    def _get(self, table: OrderedDict[str, _Record], key: str) -> _Record | None:
+        record = table.get(key)
+        if record is None:
+            return None
+        now = self._clock()
+        if self._expired(record, now):
+            del table[key]
+            return None
+        return record
+
+    def _expired(self, record: _Record, now: float) -> bool:
+        return (
+            now - record.last_failure > self.policy.memory_s
+            and record.banned_until <= now
+            and record.not_before <= now
+        )
+
+    def _touch(self, table: OrderedDict[str, _Record], key: str, now: float) -> _Record:
+        record = table.get(key)
+        if record is not None and self._expired(record, now):
+            record = None
+            del table[key]
+        if record is None:
+            record = table[key] = _Record()
+            # Forget the oldest keys beyond the bound (one flood of random names cannot grow the table).
+            while len(table) > self.policy.max_keys:
+                table.popitem(last=False)
+        else:
+            table.move_to_end(key)
+        return record
+
+
+class AddressBanned(Exception):
+    """The client's address failed too often; it is refused for ``retry_after`` more seconds."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"address refused for {retry_after:.0f} more seconds")
+        self.retry_after = retry_after
