@@ -69,6 +69,16 @@ def test_suite_against_dovecot(tmp_path, capsys):
     code, report, out = run_cli(["--dovecot"], tmp_path, capsys)
     scripts = report["scripts"]
     wrong = [s for s in scripts if s["status"] == "failed" and not s["dovecot_deviation"]]
+    if wrong:
+        # Dovecot itself is occasionally flaky when many scripts run at once on a loaded machine (a
+        # timeout in an IDLE/NOTIFY wait): a script is wrong only if it also fails alone, one at a time.
+        _, again, _ = run_cli(["--dovecot", "--jobs", "1", "--only", *(s["name"] for s in wrong)],
+                              tmp_path, capsys)
+        still = {s["name"] for s in again["scripts"] if s["status"] == "failed"}
+        flaky = [s["name"] for s in wrong if s["name"] not in still]
+        if flaky:
+            warnings.warn(f"Dovecot failed these only when run concurrently: {flaky}")
+        wrong = [s for s in wrong if s["name"] in still]
     assert not wrong, "\n\n".join(f"{s['name']}:\n{s['message']}" for s in wrong)
     stale = [s["name"] for s in scripts if s["dovecot_deviation"] and s["status"] == "passed"]
     if stale:  # not wrong, but the note no longer describes what Dovecot does
