@@ -62,25 +62,39 @@ class Authenticator:
         caller's address is refused for too many failures."""
         address = REMOTE_ADDRESS.get()
         throttle = self.throttle
-        if throttle is not None:
+        if throttle is None:
+            ok = await self._check(user, password)
+        else:
             try:
                 wait = throttle.reserve(address, user)
             except AddressBanned:
-                auth_log.warning("authentication refused (address banned): user=<%s> rip=%s",
-                                 loggable_name(user), address)
-                raise CommandFailed(ResponseCode(Code.UNAVAILABLE),
-                                    "Too many authentication failures from your address; try again later") from None
-            if wait > 0:
-                await trio.sleep(wait)
-        ok = await self._check(user, password)
-        if throttle is not None:
-            if ok:
-                throttle.record_success(address, user)
-            else:
-                throttle.record_failure(address, user)
+                self._refuse(user, address)
+            finished = False
+            try:
+                if wait > 0:
+                    await trio.sleep(wait)
+                if throttle.banned(address):  # banned while this attempt waited its turn
+                    throttle.abandon(address)
+                    finished = True
+                    self._refuse(user, address)
+                ok = await self._check(user, password)
+                finished = True
+                if ok:
+                    throttle.record_success(address, user)
+                else:
+                    throttle.record_failure(address, user)
+            finally:
+                if not finished:
+                    throttle.abandon(address)
         if not ok:
             auth_log.warning("authentication failed: user=<%s> rip=%s", loggable_name(user), address)
         return ok
+
+    @staticmethod
+    def _refuse(user: str, address: str | None):
+        auth_log.warning("authentication refused (address banned): user=<%s> rip=%s", loggable_name(user), address)
+        raise CommandFailed(ResponseCode(Code.UNAVAILABLE),
+                            "Too many authentication failures from your address; try again later") from None
 
     async def _check(self, user: str, password: str) -> bool:
         stored = self._lookup_hash(user)

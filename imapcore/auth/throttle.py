@@ -84,12 +84,13 @@ class ThrottlePolicy:
 
 
 class _Record:
-    __slots__ = ("failures", "last_failure", "not_before", "banned_until")
+    __slots__ = ("failures", "in_flight", "last_failure", "not_before", "banned_until")
 
     def __init__(self) -> None:
         self.failures = 0
+        self.in_flight = 0  # attempts reserved and not yet finished
         self.last_failure = -math.inf
-        self.not_before = -math.inf  # the address's schedule: the next attempt may start then
+        self.not_before = -math.inf  # when the address's latest attempt took (or takes) its turn
         self.banned_until = -math.inf
 
 
@@ -126,7 +127,12 @@ class AuthThrottle:
 
     def reserve(self, address: str | None, user: str) -> float:
         """Seconds this attempt must wait before it is verified; takes its turn on the address's
-        schedule. Raises ``AddressBanned`` if the address is refused."""
+        schedule. Raises ``AddressBanned`` if the address is refused. Every reservation must be ended by
+        ``record_failure``, ``record_success`` or ``abandon`` (the session went away meanwhile).
+
+        Once an address has failed, attempts still in flight count as failures for the schedule: many
+        connections guessing at once queue one behind the other instead of sharing one delay. An
+        address without failures is never delayed (a client opening five connections at once)."""
         now = self._clock()
         policy = self.policy
         wait = 0.0
@@ -134,19 +140,31 @@ class AuthThrottle:
             record = self._touch(self._addresses, address_key(address), now)
             if record.banned_until > now:
                 raise AddressBanned(record.banned_until - now)
-            start = max(now, record.not_before)
-            record.not_before = start + policy.delay(record.failures)
+            counted = record.failures + record.in_flight if record.failures else 0
+            # After the last failure's answer, and after the previous attempt's turn: whichever is later.
+            start = max(now, record.last_failure + policy.delay(record.failures),
+                        record.not_before + policy.delay(counted))
+            record.not_before = start
+            record.in_flight += 1
             wait = start - now
         user_record = self._get(self._users, _user_key(user))
         if user_record is not None:
             wait = max(wait, policy.delay(user_record.failures))
         return wait
 
+    def abandon(self, address: str | None) -> None:
+        """End a reservation without a verdict (the session was cancelled while it waited)."""
+        if address is not None:
+            record = self._addresses.get(address_key(address))
+            if record is not None and record.in_flight:
+                record.in_flight -= 1
+
     def record_failure(self, address: str | None, user: str) -> None:
         now = self._clock()
         policy = self.policy
         if address is not None:
             record = self._touch(self._addresses, address_key(address), now)
+            record.in_flight = max(0, record.in_flight - 1)
             record.failures += 1
             record.last_failure = now
             if record.failures >= policy.ban_failures:
@@ -156,8 +174,13 @@ class AuthThrottle:
         record.last_failure = now
 
     def record_success(self, address: str | None, user: str) -> None:
+        """A success forgets the user's failures and the address's (Dovecot does the same)."""
         if address is not None:
-            self._addresses.pop(address_key(address), None)
+            record = self._addresses.get(address_key(address))
+            if record is not None:
+                record.in_flight = max(0, record.in_flight - 1)
+                record.failures = 0
+                record.not_before = -math.inf
         self._users.pop(_user_key(user), None)
 
     # --- the tables ------------------------------------------------------------------------------------
@@ -176,7 +199,8 @@ class AuthThrottle:
         return (
             now - record.last_failure > self.policy.memory_s
             and record.banned_until <= now
-            and record.not_before <= now
+            and record.not_before + self.policy.delay_max_s <= now
+            and record.in_flight == 0
         )
 
     def _touch(self, table: OrderedDict[str, _Record], key: str, now: float) -> _Record:
