@@ -13,12 +13,15 @@ from pathlib import Path
 
 _SYNCHRONOUS = {"OFF", "NORMAL", "FULL", "EXTRA"}
 
+#: How long a statement waits for another connection's write lock before failing.
+BUSY_TIMEOUT_MS = 60_000
+
 
 def connect(path: Path | str, synchronous: str = "FULL") -> sqlite3.Connection:
     if synchronous.upper() not in _SYNCHRONOUS:
         raise ValueError(f"synchronous must be one of {sorted(_SYNCHRONOUS)}")
-    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=60)
-    conn.execute("PRAGMA busy_timeout = 60000")
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
     conn.execute("PRAGMA temp_store = MEMORY")

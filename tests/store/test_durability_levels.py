@@ -74,3 +74,43 @@ def test_configured_normal_stays_normal_everywhere(tmp_path):
         store.append("alice", "INBOX", make_message(3))
         assert writer_level(store) == 1
         assert store._wal_unsynced
+
+
+def test_call_if_writer_free_never_waits(full_store):
+    import sqlite3
+    import threading
+
+    box = full_store.mailbox("alice", "INBOX").id
+    full_store.append("alice", "INBOX", make_message(4))
+
+    done, result = full_store.call_if_writer_free(full_store.store_flags, box, [1], FlagMode.ADD, ["\\Flagged"])
+    assert done and [change.uid for change in result.changed] == [1]
+
+    # The writer lock held by another thread (a group commit): refused at once, nothing written.
+    held, release = threading.Event(), threading.Event()
+
+    def holder():
+        with full_store._lock:
+            held.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    held.wait(10)
+    try:
+        assert full_store.call_if_writer_free(full_store.store_flags, box, [1], FlagMode.ADD, ["\\Seen"]) == (False, None)
+    finally:
+        release.set()
+        thread.join(10)
+
+    # SQLite's write lock held by another connection (another process): refused, nothing written.
+    other = sqlite3.connect(full_store.db_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        assert full_store.call_if_writer_free(full_store.store_flags, box, [1], FlagMode.ADD, ["\\Seen"]) == (False, None)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert full_store._writer.execute("PRAGMA busy_timeout").fetchone()[0] == 60_000
+    rows = full_store.fetch_rows(box, [1], ("flags",))
+    assert rows[0].flags == frozenset({"\\Flagged"})
