@@ -9,8 +9,8 @@ further failure up to ``delay_max_s``:
 * per address the waits are *serialized*: attempts from one address take turns on one schedule, so a
   guesser opening many connections gets no more answers per minute than one connection would (with
   the defaults, at most 4 a minute once the delay reached 15 s);
-* per user name the wait is not serialized (a guesser attacking alice from elsewhere can slow alice
-  down by at most ``delay_max_s``, never lock her out);
+* per user name the wait counts from the name's last failure and is not serialized (a guesser
+  attacking alice from elsewhere can slow alice down by at most ``delay_max_s``, never lock her out);
 * after ``ban_failures`` failures an address is refused outright for ``ban_s`` (``* BYE
   [UNAVAILABLE]`` at the greeting, ``NO [UNAVAILABLE]`` to a login attempt).
 
@@ -140,16 +140,18 @@ class AuthThrottle:
             record = self._touch(self._addresses, address_key(address), now)
             if record.banned_until > now:
                 raise AddressBanned(record.banned_until - now)
-            counted = record.failures + record.in_flight if record.failures else 0
-            # After the last failure's answer, and after the previous attempt's turn: whichever is later.
-            start = max(now, record.last_failure + policy.delay(record.failures),
-                        record.not_before + policy.delay(counted))
+            start = now
+            if record.failures:
+                # After the last failure's answer, and after the previous attempt's turn (counting the
+                # attempts still in flight): whichever is later.
+                start = max(now, record.last_failure + policy.delay(record.failures),
+                            record.not_before + policy.delay(record.failures + record.in_flight))
             record.not_before = start
             record.in_flight += 1
             wait = start - now
         user_record = self._get(self._users, _user_key(user))
         if user_record is not None:
-            wait = max(wait, policy.delay(user_record.failures))
+            wait = max(wait, user_record.last_failure + policy.delay(user_record.failures) - now)
         return wait
 
     def abandon(self, address: str | None) -> None:
