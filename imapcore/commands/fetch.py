@@ -204,10 +204,15 @@ def ordered_flags(flags: frozenset[str], recent: bool) -> tuple[str, ...]:
     return tuple(ordered)
 
 
-def _content(raw: bytes, tree, request: BodyRequest) -> tuple[bytes, bytes | None] | tuple[bytes, bytes, bool]:
+def _content(raw: bytes, parsed, request: BodyRequest) -> tuple[bytes, bytes | None] | tuple[bytes, bytes, bool]:
+    """``parsed()`` gives the message's MIME tree, parsed on first use: ``BODY[]`` and ``RFC822`` (what
+    a client downloading mail asks for) never need it."""
     kind = request.kind
     if kind == "RFC822":
         return request.response_name, raw
+    if kind == "BODY" and (request.section is None or not (request.section.part or request.section.text)):
+        return request.response_name, apply_partial(raw, request.partial)  # the whole message, as stored
+    tree = parsed()
     if kind == "RFC822.HEADER":
         return request.response_name, extract_section(raw, Section(text="HEADER"), tree)
     if kind == "RFC822.TEXT":
@@ -298,9 +303,15 @@ def build_batch(
         bodies: list[tuple[bytes, bytes | None]] = []
         if plan.contents:
             data = raw()
-            tree = parse_message(data)
+            tree_cache: list = []
+
+            def parsed(data=data, tree_cache=tree_cache):
+                if not tree_cache:
+                    tree_cache.append(parse_message(data))
+                return tree_cache[0]
+
             for request in plan.contents:
-                produced = _content(data, tree, request)
+                produced = _content(data, parsed, request)
                 if len(produced) == 3:
                     extras.append((produced[0], produced[1]))
                 else:
