@@ -15,6 +15,7 @@ import shutil
 
 import pytest
 
+from support.live_servers import UserPool, live_server, pool_users
 from support.sync_kit import (
     add_local_message,
     find_local,
@@ -166,13 +167,20 @@ def test_offlineimap_two_way_sync(account, tmp_path):
     _check_round_2(server, user, password, maildir_state(root, lambda rel: str(rel)))
 
 
+@pytest.fixture(scope="module")
+def imapcore_only():
+    """An imapcore server for the TLS cases (the Dovecot reference runs without TLS)."""
+    with live_server("imapcore", pool_users(4, prefix="synctls", password="sync-tls-pw")) as live:
+        live.pool = UserPool(live)
+        yield live
+
+
 @pytest.mark.skipif(shutil.which("mbsync") is None, reason="mbsync (Debian isync) is not installed")
 @pytest.mark.parametrize("security", ["STARTTLS", "IMAPS"])
-def test_mbsync_over_tls_with_the_generated_certificate(account, tmp_path, security):
-    """mbsync trusting imapcore's self-signed certificate (imapcore only: the Dovecot reference has no TLS)."""
-    server, user, password = account
-    if server.kind != "imapcore":
-        pytest.skip("the Dovecot reference runs without TLS")
+def test_mbsync_over_tls_with_the_generated_certificate(imapcore_only, tmp_path, security):
+    """mbsync trusting imapcore's self-signed certificate."""
+    server = imapcore_only
+    user, password = server.pool.take()
     root = tmp_path / "Mail"
     root.mkdir()
     port = server.port if security == "STARTTLS" else server.tls_port
