@@ -2,7 +2,9 @@
 
 The argon2 verification (~100 ms, 64 MiB) runs in a worker thread via ``trio.to_thread.run_sync`` under a
 ``trio.CapacityLimiter`` sized to the cores, so a burst of logins neither blocks other sessions nor makes
-the process allocate 64 MiB per concurrent guess. Successful verifications are remembered in a
+the process allocate 64 MiB per concurrent guess; and at most one verification per client address
+(IPv4 address or IPv6 /64) runs at a time, so one address can neither take every hashing thread from
+the others nor make the server hold more than one argon2 working set for it. Successful verifications are remembered in a
 ``VerificationCache``. An unknown user is verified against ``DUMMY_HASH`` so that the answer and its
 timing do not reveal whether the user exists (abuse resistance: no user enumeration).
 
@@ -32,7 +34,7 @@ from imapcore.protocol.errors import CommandFailed
 
 from .cache import VerificationCache
 from .passwords import DUMMY_HASH, verify_password
-from .throttle import REMOTE_ADDRESS, AddressBanned, AuthThrottle
+from .throttle import REMOTE_ADDRESS, AddressBanned, AuthThrottle, address_key
 
 auth_log = logging.getLogger("imapcore.auth")
 
@@ -55,6 +57,7 @@ class Authenticator:
         self._lookup_hash = lookup_hash
         self.cache = cache if cache is not None else VerificationCache()
         self._hash_limiter = trio.CapacityLimiter(max_concurrent_hashes or os.cpu_count() or 2)
+        self._address_limiters: dict[str, trio.CapacityLimiter] = {}
         self.throttle = throttle
 
     async def verify(self, user: str, password: str) -> bool:
@@ -63,7 +66,7 @@ class Authenticator:
         address = REMOTE_ADDRESS.get()
         throttle = self.throttle
         if throttle is None:
-            ok = await self._check(user, password)
+            ok = await self._check(user, password, address)
         else:
             try:
                 wait = throttle.reserve(address, user)
@@ -77,7 +80,7 @@ class Authenticator:
                     throttle.abandon(address)
                     finished = True
                     self._refuse(user, address)
-                ok = await self._check(user, password)
+                ok = await self._check(user, password, address)
                 finished = True
                 if ok:
                     throttle.record_success(address, user)
@@ -96,14 +99,23 @@ class Authenticator:
         raise CommandFailed(ResponseCode(Code.UNAVAILABLE),
                             "Too many authentication failures from your address; try again later") from None
 
-    async def _check(self, user: str, password: str) -> bool:
+    async def _check(self, user: str, password: str, address: str | None = None) -> bool:
         stored = self._lookup_hash(user)
         if stored is not None and self.cache.hit(user, password, stored):
             return True
-        ok = await trio.to_thread.run_sync(
-            verify_password, stored if stored is not None else DUMMY_HASH, password,
-            limiter=self._hash_limiter,
-        )
+        key = "" if address is None else address_key(address)
+        per_address = self._address_limiters.get(key)
+        if per_address is None:
+            per_address = self._address_limiters[key] = trio.CapacityLimiter(1)
+        try:
+            async with per_address:
+                ok = await trio.to_thread.run_sync(
+                    verify_password, stored if stored is not None else DUMMY_HASH, password,
+                    limiter=self._hash_limiter,
+                )
+        finally:
+            if per_address.borrowed_tokens == 0 and per_address.statistics().tasks_waiting == 0:
+                self._address_limiters.pop(key, None)
         if ok and stored is not None:
             self.cache.remember(user, password, stored)
             return True

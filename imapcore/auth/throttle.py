@@ -8,7 +8,9 @@ further failure up to ``delay_max_s``:
 
 * per address the waits are *serialized*: attempts from one address take turns on one schedule, so a
   guesser opening many connections gets no more answers per minute than one connection would (with
-  the defaults, at most 4 a minute once the delay reached 15 s);
+  the defaults, at most 4 a minute once the delay reached 15 s). Attempts still in flight count as
+  failures on that schedule once the address has failed, and beyond ``parallel_free`` at once before;
+  so a flood's first wave gets ``parallel_free + free_failures`` quick answers, not one per connection;
 * per user name the wait counts from the name's last failure and is not serialized (a guesser
   attacking alice from elsewhere can slow alice down by at most ``delay_max_s``, never lock her out);
 * after ``ban_failures`` failures an address is refused outright for ``ban_s`` (``* BYE
@@ -72,6 +74,7 @@ class ThrottlePolicy:
     ban_s: float = 600.0
     memory_s: float = 3600.0
     max_keys: int = 100_000
+    parallel_free: int = 4
 
     def delay(self, failures: int) -> float:
         """The wait before the next attempt after ``failures`` failures (doubling, capped)."""
@@ -132,7 +135,8 @@ class AuthThrottle:
 
         Once an address has failed, attempts still in flight count as failures for the schedule: many
         connections guessing at once queue one behind the other instead of sharing one delay. An
-        address without failures is never delayed (a client opening five connections at once)."""
+        address without failures is delayed only beyond ``parallel_free`` attempts at once (a client
+        opening a few connections at once is not slowed down)."""
         now = self._clock()
         policy = self.policy
         wait = 0.0
@@ -140,12 +144,15 @@ class AuthThrottle:
             record = self._touch(self._addresses, address_key(address), now)
             if record.banned_until > now:
                 raise AddressBanned(record.banned_until - now)
+            # Attempts in flight count as failures once the address has failed, and beyond
+            # ``parallel_free`` before that (a client opening a few connections at once is not slowed).
+            in_flight = record.in_flight if record.failures else max(0, record.in_flight - policy.parallel_free)
+            counted = record.failures + in_flight
             start = now
-            if record.failures:
-                # After the last failure's answer, and after the previous attempt's turn (counting the
-                # attempts still in flight): whichever is later.
+            if counted:
+                # After the last failure's answer, and after the previous attempt's turn: whichever is later.
                 start = max(now, record.last_failure + policy.delay(record.failures),
-                            record.not_before + policy.delay(record.failures + record.in_flight))
+                            record.not_before + policy.delay(counted))
             record.not_before = start
             record.in_flight += 1
             wait = start - now

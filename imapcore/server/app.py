@@ -74,6 +74,7 @@ def throttle_policy(limits: Limits) -> ThrottlePolicy:
         ban_s=limits.auth_ban_s,
         memory_s=limits.auth_failure_memory_s,
         max_keys=limits.auth_tracked_keys,
+        parallel_free=limits.auth_parallel_free,
     )
 
 

@@ -79,6 +79,7 @@ class Limits:
     command_burst: int = 1000
     commands_per_s: float = 200.0
     auth_free_failures: int = 3
+    auth_parallel_free: int = 4  # attempts at once from an address without failures before they queue
     auth_delay_s: float = 2.0
     auth_delay_max_s: float = 15.0
     auth_ban_failures: int = 30
