@@ -247,3 +247,33 @@ def test_config_reads_abuse_settings(tmp_path):
     path.write_text("[limits]\nmax_conections_per_ip = 5\n")
     with pytest.raises(ConfigError):
         load(path)
+
+
+def test_heavy_commands_are_recognised():
+    from imapcore.syntax import commands as c
+    from imapcore.syntax.model import Section, SequenceSet
+
+    class Selected:
+        exists = 5000
+        uid_next = 9000
+        saved_result = None
+
+    class Ctx:
+        selected = Selected()
+        user = "alice"
+
+    guard = CommandGuard(Limits(heavy_mailbox_messages=1000, heavy_fetch_bodies=100, heavy_append_bytes=1000))
+    everything = SequenceSet(((1, 0),))  # 1:*
+    few = SequenceSet(((1, 50),))
+    body = c.FetchItem("BODY", section=Section())
+    text_search = c.Search("t", criteria=SearchAnd((SearchKey("BODY", ("x",)),)))
+    flag_search = c.Search("t", criteria=SearchAnd((SearchKey("SEEN"),)))
+    assert guard.is_heavy(Ctx(), text_search) and not guard.is_heavy(Ctx(), flag_search)
+    assert guard.is_heavy(Ctx(), c.Sort("t")) and guard.is_heavy(Ctx(), c.Thread("t"))
+    assert guard.is_heavy(Ctx(), c.Fetch("t", sequence_set=everything, items=(body,)))
+    assert not guard.is_heavy(Ctx(), c.Fetch("t", sequence_set=few, items=(body,)))
+    assert not guard.is_heavy(Ctx(), c.Fetch("t", sequence_set=everything, items=(c.FetchItem("FLAGS"),)))
+    assert guard.is_heavy(Ctx(), c.Append("t", "INBOX", (c.AppendMessage(data=b"x" * 2000),)))
+    assert not guard.is_heavy(Ctx(), c.Append("t", "INBOX", (c.AppendMessage(data=b"x" * 200),)))
+    Selected.exists = 10  # a small mailbox: nothing there is heavy
+    assert not guard.is_heavy(Ctx(), text_search) and not guard.is_heavy(Ctx(), c.Sort("t"))
