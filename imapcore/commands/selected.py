@@ -222,8 +222,8 @@ class SelectedMailbox:
             return
         self._unclaimed_arrivals = False
         try:
-            # The counter is read inline; the claim is a write (the store's writer lock, an fsync),
-            # worth it only when something is left to claim.
+            # The counter is read inline; the claim is a write (the store's writer lock; no fsync, but
+            # a worker thread when the writer is busy), worth it only when something is left to claim.
             status = await self._ctx.run_store(self._ctx.store.status_by_id, self.mailbox_id)
             if not status.recent:
                 return
