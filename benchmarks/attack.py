@@ -323,8 +323,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"attacker ({ATTACKER_ADDRESS}): {attacker['connections']} connections in {attacker['seconds']:.1f} s "
           f"= {achieved:.0f}/s (target {args.rate:.0f}/s); admitted {attacker['admitted']}, "
           f"refused with BYE {attacker['refused']}, connect errors {attacker['connect_errors']}")
-    print(f"  guesses sent {attacker['guesses']}, answered {len(answers)} ({kinds}), unanswered when the run "
-          f"ended {attacker['unanswered']}; successes {attacker['successes']} "
+    waiting = attacker["guesses"] - len(answers) - attacker["unanswered"]
+    print(f"  guesses sent {attacker['guesses']}, answered {len(answers)} ({kinds}), still waiting their turn "
+          f"when the run ended {waiting}, connection lost {attacker['unanswered']}; successes {attacker['successes']} "
           f"(success rate {attacker['successes'] / max(1, attacker['guesses']):.1%})")
     print(f"  guesses answered after the first 5: {after_count} = {per_minute:.1f}/minute (target <= 10)")
     print(f"legitimate client ({LEGIT_ADDRESS}): {legit['commands']} commands, success "
