@@ -459,3 +459,26 @@ def test_limits_are_advertised(srv):
     imap.logout()
     assert "APPENDLIMIT=1048576" in caps and "QUOTASET" in caps and "QUOTA=RES-STORAGE" in caps
     assert re.search(r"connection refused: .* rip=127\.0\.0\.10", srv.log_text())
+
+
+# --- IDLE re-arm ------------------------------------------------------------------------------------------------
+
+
+async def test_idle_rearm_keeps_the_session_and_silence_ends_it(srv):
+    client = await client_from("127.0.0.84", srv.port)
+    assert b"OK" in await login(client, "admin")
+    await client.command("s", "SELECT INBOX")
+    start = time.monotonic()
+    for n in range(2):  # re-armed every 2.5 s: 5 s in IDLE in all, longer than idle_rearm_s (4 s)
+        await client.send(f"i{n} IDLE\r\n")
+        assert (await client.read_line()).startswith(b"+ ")
+        await trio.sleep(2.5)
+        await client.send(b"DONE\r\n")
+        assert (await client.read_until_tagged(f"i{n}"))[-1].startswith(f"i{n} OK".encode())
+    assert time.monotonic() - start > 4.5
+    await client.send(b"i9 IDLE\r\n")
+    assert (await client.read_line()).startswith(b"+ ")
+    silent = time.monotonic()
+    tail = await _closed_within(client, 8)
+    assert b"* BYE" in tail and 3.5 < time.monotonic() - silent < 7
+    await client.aclose()
