@@ -54,8 +54,11 @@ class Limits:
       session may burst ``command_burst`` commands and then ``commands_per_s`` a second;
     * authentication: after ``auth_free_failures`` failures from an address (or for a user name), each
       further attempt waits ``auth_delay_s`` doubling up to ``auth_delay_max_s`` (Dovecot's auth
-      penalty: 2 s doubling to 15 s); ``auth_ban_failures`` failures from one address refuse it for
-      ``auth_ban_s``. Failures are forgotten after ``auth_failure_memory_s`` without a new one.
+      penalty: 2 s doubling to 15 s), so one address gets at most ~4 answers a minute however many
+      connections it opens; attempts in flight at once beyond ``auth_parallel_free`` count as failures
+      (raise it for a large NAT); ``auth_ban_failures`` failures from one address refuse it for
+      ``auth_ban_s``. Failures are forgotten after ``auth_failure_memory_s`` without a new one. One
+      argon2 verification (64 MiB) runs at a time per address.
     """
 
     max_line_bytes: int = 64 * 1024

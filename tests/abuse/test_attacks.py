@@ -8,7 +8,6 @@ from another address keeps getting answers. Every case is bounded in time (``tri
 from __future__ import annotations
 
 import re
-import ssl
 import time
 
 import pytest
