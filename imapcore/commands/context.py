@@ -191,8 +191,14 @@ class SessionContext:
             # work, the round trip through a worker thread several ms (two GIL hand-offs and a wake-up).
             # ``call_if_writer_free`` never waits: when the writer is busy, the thread it is.
             await trio.lowlevel.checkpoint()
-            done, result = services.store.call_if_writer_free(fn, *args, **kwargs)
+            store = services.store
+            done, result = store.call_if_writer_free(fn, *args, **kwargs)
             if done:
+                if store.collection_pending:
+                    # An expunge freed blobs: deleting them may fsync, so not on the event loop.
+                    await trio.to_thread.run_sync(
+                        store.collect_unreferenced, limiter=services.write_limiter or services.store_limiter
+                    )
                 return result
         limiter = services.store_limiter
         if name in WRITES and services.write_limiter is not None:

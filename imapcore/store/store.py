@@ -133,6 +133,9 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
         self._relaxed_synchronous = "NORMAL" if self.synchronous in _SYNCING else self.synchronous
         self._writer_synchronous = self.synchronous
         self._wal_unsynced = False  # a relaxed commit happened since the WAL was last synced
+        self._defer_collection = False  # inside ``call_if_writer_free``: blob collection waits
+        #: Blobs lost their last reference in a ``call_if_writer_free`` write: run ``collect_unreferenced``.
+        self.collection_pending = False
         self.summarize = summarize or default_summarize
         self.db_path = self.data_dir / "meta.sqlite3"
         # Re-entrant so that ``call_if_writer_free`` can hold it around a method that takes it again.
@@ -230,7 +233,17 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
             numbered = [_renumber(change, next(self._change_seq)) for change in tx.changes]
             self.feed.publish(numbered)
         if tx.dropped_references:
-            self._collect_unreferenced_locked()
+            if self._defer_collection:
+                self.collection_pending = True
+            else:
+                self._collect_unreferenced_locked()
+
+    def collect_unreferenced(self) -> list[str]:
+        """Delete the blobs no message refers to any more (their rows and files); the blob ids removed.
+        Blocking (a WAL fsync, unlinks): what ``call_if_writer_free`` leaves to a worker thread."""
+        with self._lock:
+            self.collection_pending = False
+            return self._collect_unreferenced_locked()
 
     def call_if_writer_free(self, fn: Callable[..., T], *args, **kwargs) -> tuple[bool, T | None]:
         """Run the write ``fn(*args, **kwargs)`` now if it needs no waiting: ``(True, result)``, or
@@ -238,12 +251,16 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
         holds SQLite's write lock. Nothing was written in the second case; the caller runs it again
         elsewhere (a worker thread). Lets the server run cheap relaxed writes (a flag change, a
         \\Recent claim) on its event loop instead of paying two thread hops for half a millisecond of work.
+
+        Blobs left unreferenced (an expunge) are not collected here, since that may fsync and unlink:
+        ``collection_pending`` is then true and the caller runs ``collect_unreferenced`` in a thread.
         """
         if not self._lock.acquire(blocking=False):
             return False, None
         conn = self._writer
         try:
             conn.execute("PRAGMA busy_timeout = 0")  # never wait for another process here
+            self._defer_collection = True
             try:
                 return True, fn(*args, **kwargs)
             except sqlite3.OperationalError as error:
@@ -251,6 +268,7 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
                     raise
                 return False, None  # BEGIN IMMEDIATE found the database locked: nothing was done
             finally:
+                self._defer_collection = False
                 conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         finally:
             self._lock.release()

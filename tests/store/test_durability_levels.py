@@ -114,3 +114,21 @@ def test_call_if_writer_free_never_waits(full_store):
     assert full_store._writer.execute("PRAGMA busy_timeout").fetchone()[0] == 60_000
     rows = full_store.fetch_rows(box, [1], ("flags",))
     assert rows[0].flags == frozenset({"\\Flagged"})
+
+
+def test_inline_expunge_leaves_blob_collection_to_the_caller(full_store):
+    import hashlib
+
+    box = full_store.mailbox("alice", "INBOX").id
+    raw = make_message(9)
+    blob_id = hashlib.sha256(raw).hexdigest()
+    full_store.append("alice", "INBOX", raw, ["\\Deleted"])
+    done, result = full_store.call_if_writer_free(full_store.expunge, box, None)
+    assert done and result.uids == (1,)
+    assert full_store.collection_pending
+    assert full_store.blobs.exists(blob_id)  # not deleted on the caller's (event loop) thread
+    assert full_store.collect_unreferenced() == [blob_id]
+    assert not full_store.collection_pending
+    assert not full_store.blobs.exists(blob_id)
+    assert not full_store._wal_unsynced  # synced before the file went
+    assert full_store.fsck().clean
