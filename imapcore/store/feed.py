@@ -7,9 +7,12 @@ its writer lock, so the feed sees changes in commit order; each ``Change`` carri
 increases by one per change, given under that same lock. ``publish`` is a plain function that never
 blocks and may be called from any thread (the server runs store calls in worker threads).
 
-``InProcessFeed`` hands the changes to the Trio thread with ``TrioToken.run_sync_soon`` (thread-safe and
-first-in first-out, so order is kept) and there pushes each to every matching subscriber's bounded Trio
-memory channel with ``send_nowait``. A subscriber whose buffer is full is not waited for (a slow client
+``InProcessFeed`` queues each committed batch (in commit order, under the store's writer lock) and
+delivers the queue on the Trio thread: at once when the commit was made on the Trio thread itself (an
+inline store call), otherwise through ``TrioToken.run_sync_soon`` (thread-safe, first-in first-out).
+Either way a change reaches the other sessions before the committing command can answer its client.
+Delivery pushes each change to every matching subscriber's bounded Trio memory channel with
+``send_nowait``. A subscriber whose buffer is full is not waited for (a slow client
 must not slow the writer or grow memory): it is marked *behind*, further changes are not queued for it,
 and its next ``receive()`` empties the stale buffer and returns one ``ChangeKind.RESYNC`` change. The
 session then reloads its state from the store; changes committed after that reload may repeat what it
@@ -27,6 +30,7 @@ subscription), which IMAP NOTIFY and LIST-STATUS sessions want.
 from __future__ import annotations
 
 import abc
+import collections
 import enum
 import threading
 from collections.abc import Iterable
@@ -189,6 +193,8 @@ class InProcessFeed(ChangeFeed):
         self._trio_thread = threading.get_ident()
         self._subscribers: list[_InProcessSubscription] = []
         self._published_seq = 0
+        self._pending: collections.deque[tuple[Change, ...]] = collections.deque()
+        self._pending_lock = threading.Lock()
 
     def publish(self, changes: Iterable[Change]) -> None:
         batch = tuple(changes)
@@ -197,16 +203,33 @@ class InProcessFeed(ChangeFeed):
         # Noted before the hand-over, so a subscription made before delivery but after this commit can
         # tell that these changes are older than itself.
         self._published_seq = batch[-1].seq
+        # The store calls this under its writer lock, so batches enter the queue in commit order.
+        with self._pending_lock:
+            self._pending.append(batch)
+        if threading.get_ident() == self._trio_thread:
+            # A store call made inline on the Trio thread: deliver before it returns. Deferring it would
+            # let the committing session answer its client, and another session answer a NOOP, before
+            # the change reached that other session (trio runs ready tasks in random order).
+            self._flush()
+            return
         try:
-            self._token.run_sync_soon(self._deliver, batch)
+            # From a worker thread: the hand-over is queued before the thread's own completion, which
+            # trio delivers through the same FIFO, so the committing command ends after delivery too.
+            self._token.run_sync_soon(self._flush)
         except trio.RunFinishedError:
             return  # the Trio run is over: nobody is listening any more
 
-    def _deliver(self, batch: tuple[Change, ...]) -> None:
-        for change in batch:
-            for subscriber in tuple(self._subscribers):
-                if subscriber.wants(change):
-                    subscriber.offer(change)
+    def _flush(self) -> None:
+        """Deliver every queued batch, oldest first (runs on the Trio thread only)."""
+        while True:
+            with self._pending_lock:
+                if not self._pending:
+                    return
+                batch = self._pending.popleft()
+            for change in batch:
+                for subscriber in tuple(self._subscribers):
+                    if subscriber.wants(change):
+                        subscriber.offer(change)
 
     def subscribe(self, user: str, mailbox_id: int | None = None) -> Subscription:
         if threading.get_ident() != self._trio_thread:

@@ -1,7 +1,10 @@
+import threading
+
+import pytest
 import trio
 import trio.testing
 
-from imapcore.store import ChangeKind, FlagMode, InProcessFeed, Store
+from imapcore.store import Change, ChangeKind, FlagMode, InProcessFeed, Store
 from imapcore.syntax.model import STAR, SequenceSet
 
 
@@ -99,3 +102,28 @@ async def test_mailbox_list_changes_reach_mailbox_watchers(tmp_path):
             assert changes[-1].uids == (1,) and changes[-1].uid_next == 2
     finally:
         store.close()
+
+
+async def test_inline_commit_is_delivered_before_publish_returns_and_in_commit_order():
+    """A commit made on the Trio thread reaches subscribers at once, after any batch a worker thread
+    queued earlier (commit order), so a session answering right after sees its effect everywhere."""
+    feed = InProcessFeed()
+    subscription = feed.subscribe("alice")
+    worker_done = threading.Event()
+
+    def worker_commit():
+        feed.publish([Change(seq=1, kind=ChangeKind.SUBSCRIBED, user="alice", mailbox_name="A")])
+        worker_done.set()
+
+    thread = threading.Thread(target=worker_commit)
+    thread.start()
+    thread.join()
+    assert worker_done.is_set()
+    # Without yielding to trio: the worker's batch is still queued for run_sync_soon.
+    feed.publish([Change(seq=2, kind=ChangeKind.SUBSCRIBED, user="alice", mailbox_name="B")])
+    first = subscription.receive_nowait()
+    second = subscription.receive_nowait()
+    assert [first.seq, second.seq] == [1, 2]
+    await trio.sleep(0)  # the queued run_sync_soon flush finds nothing left: no duplicate
+    with pytest.raises(trio.WouldBlock):
+        subscription.receive_nowait()
