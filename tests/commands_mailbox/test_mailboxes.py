@@ -193,6 +193,11 @@ async def test_status_items(session, server):
     assert line == f"* STATUS INBOX (MESSAGES 2 RECENT 2 UIDNEXT 3 UNSEEN 2 DELETED 1 SIZE {size} APPENDLIMIT 67108864)"
     (line,) = await s.ok("STATUS INBOX (UIDVALIDITY HIGHESTMODSEQ MAILBOXID)")
     assert re.fullmatch(r"\* STATUS INBOX \(UIDVALIDITY \d+ HIGHESTMODSEQ \d+ MAILBOXID \(F[0-9a-f]+\)\)", line)
+    # RFC 9208 §4.1.4: what an EXPUNGE would reclaim, as the sum of RFC822.SIZE of \Deleted messages.
+    assert await s.ok("STATUS INBOX (DELETED DELETED-STORAGE)") == [
+        f"* STATUS INBOX (DELETED 1 DELETED-STORAGE {len(first)})"
+    ]
+    assert await s.ok("STATUS Drafts (DELETED-STORAGE)") == ["* STATUS Drafts (DELETED-STORAGE 0)"]
     assert (await s.run("STATUS Missing (MESSAGES)"))[1].startswith("NO [NONEXISTENT]")
     # STATUS of the selected mailbox is allowed.
     await s.ok("SELECT INBOX")
