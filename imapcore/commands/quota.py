@@ -42,15 +42,24 @@ def is_admin(ctx: SessionContext) -> bool:
     return ctx.user is not None and ctx.user in ctx.config.admin_users
 
 
-def quota_response(usage: QuotaUsage, root: str = QUOTA_ROOT) -> DataResponse:
-    """``* QUOTA root (STORAGE used limit MESSAGE used limit)`` (RFC 9208 §5.1, §7.1)."""
+def quota_response(usage: QuotaUsage, root: str = QUOTA_ROOT) -> DataResponse | None:
+    """``* QUOTA root (STORAGE used limit MESSAGE used limit)`` (RFC 9208 §5.1, §7.1), or None when the
+    root has no limit at all: a quota-list holds at least one resource, each with its limit (§6)."""
     resources: list = []
     if usage.quota_storage_bytes is not None:
         # RFC 9208 §5.1: STORAGE is counted in units of 1024 octets, rounded up.
         resources += [Atom("STORAGE"), -(-usage.used_storage_bytes // 1024), usage.quota_storage_bytes // 1024]
     if usage.quota_messages is not None:
         resources += [Atom("MESSAGE"), usage.used_messages, usage.quota_messages]
+    if not resources:
+        return None
     return DataResponse((Atom("QUOTA"), AString(root), tuple(resources)))
+
+
+def _queue_quota(ctx: SessionContext, usage: QuotaUsage, root: str = QUOTA_ROOT) -> None:
+    response = quota_response(usage, root)
+    if response is not None:
+        ctx.untagged(response)
 
 
 def _root_owner(ctx: SessionContext, root: str) -> str:
@@ -76,18 +85,21 @@ async def _usage(ctx: SessionContext, owner: str) -> QuotaUsage:
 async def getquota(ctx: SessionContext, cmd: c.GetQuota) -> Completion:
     """RFC 9208 §4.1.1."""
     owner = _root_owner(ctx, cmd.root)
-    ctx.untagged(quota_response(await _usage(ctx, owner), cmd.root))
+    _queue_quota(ctx, await _usage(ctx, owner), cmd.root)
     return Completion(text="GETQUOTA completed")
 
 
 @handles(c.GetQuotaRoot)
 async def getquotaroot(ctx: SessionContext, cmd: c.GetQuotaRoot) -> Completion:
-    """RFC 9208 §4.1.2: ``* QUOTAROOT mailbox ""`` then the root's QUOTA response."""
+    """RFC 9208 §4.1.2: ``* QUOTAROOT mailbox ""`` then the root's QUOTA response. The mailbox "doesn't
+    have to reference an existing mailbox": every name of the account, present or future, is under the
+    account's one root."""
     name = store_name(ctx, cmd.mailbox)
-    info = await ctx.run_store(ctx.store.mailbox, ctx.user, name)  # NO [NONEXISTENT] if missing
+    if name.upper() == "INBOX":
+        name = "INBOX"  # RFC 9051 §5.1: INBOX is case-insensitive
     usage = await ctx.run_store(ctx.store.quota, ctx.user)
-    ctx.untagged(DataResponse((Atom("QUOTAROOT"), wire_name(ctx, info.name), AString(QUOTA_ROOT))))
-    ctx.untagged(quota_response(usage))
+    ctx.untagged(DataResponse((Atom("QUOTAROOT"), wire_name(ctx, name), AString(QUOTA_ROOT))))
+    _queue_quota(ctx, usage)
     return Completion(text="GETQUOTAROOT completed")
 
 
@@ -114,5 +126,5 @@ async def setquota(ctx: SessionContext, cmd: c.SetQuota) -> Completion:
         )
     except UserNotFound:
         raise CommandFailed(ResponseCode(Code.NONEXISTENT), "No such quota root") from None
-    ctx.untagged(quota_response(await _usage(ctx, owner), cmd.root))
+    _queue_quota(ctx, await _usage(ctx, owner), cmd.root)
     return Completion(text="SETQUOTA completed")

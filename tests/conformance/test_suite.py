@@ -18,12 +18,7 @@ from support.server import server_process
 
 #: imapcore failures found by the suite and reported to the server engineers (script -> finding).
 #: A script listed here that starts to pass only warns; any other failure fails the test.
-KNOWN_IMAPCORE_FAILURES = {
-    "quota-getquotaroot-inbox": "QUOTA response with an empty resource list '()' (RFC 9208 §6 quota-list needs one)",
-    "quota-usage-counts-messages": "same empty QUOTA resource list",
-    "quota-getquotaroot-future-mailbox": "NO [NONEXISTENT] for a mailbox that does not exist yet (RFC 9208 §4.1.2)",
-    "quota-status-deleted-storage": "STATUS DELETED-STORAGE is BAD though QUOTA=RES-STORAGE is advertised (§4.1.4)",
-}
+KNOWN_IMAPCORE_FAILURES: dict[str, str] = {}
 
 
 USERS = {"conformance1": "pass-one", "conformance2": "pass-two"}
