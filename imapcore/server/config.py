@@ -51,7 +51,9 @@ class Limits:
       per mailbox, SEARCH programs nested at most 32 deep (the grammar refuses more than 64 anyway);
     * work: at most ``max_heavy_commands`` expensive commands (text SEARCH or SORT/THREAD over a large
       mailbox, FETCH of many bodies, big APPEND) run at once, ``max_heavy_per_user`` per user; each
-      session may burst ``command_burst`` commands and then ``commands_per_s`` a second;
+      session may burst ``command_burst`` commands and then ``commands_per_s`` a second (set well above
+      what a pipelining sync tool sends — a busy benchmark session runs ~300/s — so only a runaway or
+      hostile client meets it; the per-address and per-user limits bound how many such sessions exist);
     * authentication: after ``auth_free_failures`` failures from an address (or for a user name), each
       further attempt waits ``auth_delay_s`` doubling up to ``auth_delay_max_s`` (Dovecot's auth
       penalty: 2 s doubling to 15 s), so one address gets at most ~4 answers a minute however many
@@ -79,8 +81,8 @@ class Limits:
     heavy_mailbox_messages: int = 1000  # text SEARCH, SORT, THREAD over more messages than this are heavy
     heavy_fetch_bodies: int = 100  # FETCH of bodies of more messages than this is heavy
     heavy_append_bytes: int = 1024 * 1024  # APPEND of more bytes than this is heavy
-    command_burst: int = 1000
-    commands_per_s: float = 200.0
+    command_burst: int = 5000
+    commands_per_s: float = 2000.0
     auth_free_failures: int = 3
     auth_parallel_free: int = 4  # attempts at once from an address without failures before they queue
     auth_delay_s: float = 2.0
