@@ -88,6 +88,9 @@ def test_gc_racing_deliveries_never_leaves_a_message_without_its_blob(tmp_path):
                     store.gc()
                 except Exception as error:  # pragma: no cover - reported below
                     errors.append(error)
+                # Let the delivering thread take the writer lock: threading.Lock is not fair, and a loop
+                # that re-takes it at once can starve the other thread indefinitely.
+                stop.wait(0.002)
 
         thread = threading.Thread(target=collector)
         thread.start()
