@@ -14,6 +14,7 @@ the failing input printed.
 from __future__ import annotations
 
 import argparse
+import os
 import glob
 import random
 import shutil
@@ -28,7 +29,7 @@ from imapcore.syntax.stream import FramingError, StreamLine, iter_stream
 from imapcore.syntax.tokens import Limits
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
-TRAFFIC = Path("/work/shared/traffic")
+TRAFFIC = Path(os.environ.get("IMAPCORE_SHARED", "/work/shared")) / "traffic"
 LIMITS = Limits(max_line_bytes=512, max_literal_bytes=4096, max_command_bytes=16384, max_literals_per_command=8,
                 max_discard_bytes=65536)
 ALLOWED = (Command, CommandSyntaxError, FramingError, StreamLine)

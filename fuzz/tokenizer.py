@@ -12,6 +12,7 @@ recorded client traffic in /work/shared/traffic when it is there.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
 import subprocess
@@ -28,7 +29,7 @@ try:
 except ImportError:  # pragma: no cover - reported by main()
     CTokenizer = None
 
-TRAFFIC = Path("/work/shared/traffic")
+TRAFFIC = Path(os.environ.get("IMAPCORE_SHARED", "/work/shared")) / "traffic"
 MAX_EVENTS = 100_000
 
 

@@ -12,13 +12,15 @@ from pathlib import Path
 
 import pytest
 
+from support.shared import SHARED
+
 ROOT = Path(__file__).resolve().parents[2]
 SECONDS = int(os.environ.get("IMAPCORE_FUZZ_SECONDS", "15"))
 
 
 def run_fuzzer(tmp_path: Path, module: str, *args: str) -> subprocess.CompletedProcess:
     shutil.copytree(ROOT / "fuzz", tmp_path / "fuzz", ignore=shutil.ignore_patterns("__pycache__"))
-    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "IMAPCORE_SHARED": str(SHARED)}
     return subprocess.run(
         [sys.executable, "-m", module, "--seconds", str(SECONDS), *args],
         capture_output=True, text=True, timeout=SECONDS * 6 + 120, cwd=tmp_path, env=env,

@@ -22,7 +22,7 @@ from imapcore.syntax.tokens import COMMAND, ERROR, LINE, NEED_MORE, WORD, Limits
 ctokenizer = pytest.importorskip("imapcore.syntax.ctokenizer", reason="C tokenizer not built")
 CTokenizer = ctokenizer.Tokenizer
 
-TRAFFIC = Path("/work/shared/traffic")
+from support.shared import TRAFFIC  # noqa: E402
 STREAMS = sorted(TRAFFIC.glob("*/*.client.imap"))
 
 # Hard bound on the events one drive may produce (a bug must not become an endless loop).

@@ -14,7 +14,7 @@ from imapcore.protocol import codes
 from imapcore.protocol.codes import ResponseCode
 from imapcore.protocol.responses import Status, StatusResponse, TaggedResponse
 
-TRAFFIC = Path("/work/shared/traffic")
+from support.shared import TRAFFIC  # noqa: E402
 _STATUS_LINE = re.compile(rb"^(\*|[!-~]+) (OK|NO|BAD|BYE|PREAUTH) \[([A-Z0-9.-]+)(?: ([^\]\r\n]*))?\] ([^\r\n]*)\r$", re.M)
 
 

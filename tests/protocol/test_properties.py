@@ -17,7 +17,7 @@ from imapcore.protocol.states import ALLOWED_STATES
 from imapcore.syntax import commands
 from imapcore.syntax.tokens import Limits
 
-TRAFFIC = Path("/work/shared/traffic")
+from support.shared import TRAFFIC  # noqa: E402
 CLIENT_STREAMS = sorted(TRAFFIC.glob("*/*.client.imap")) if TRAFFIC.is_dir() else []
 SMALL_STREAMS = [p for p in CLIENT_STREAMS if p.stat().st_size < 40_000]
 

@@ -19,7 +19,9 @@ import os
 import random
 from pathlib import Path
 
-SAMPLE_MBOX = Path(os.environ.get("IMAPCORE_SAMPLE_MBOX", "/work/shared/data/sample-500.mbox"))
+from support import shared
+
+SAMPLE_MBOX = Path(os.environ.get("IMAPCORE_SAMPLE_MBOX", str(shared.SAMPLE_MBOX)))
 
 
 def crlf(text: str | bytes) -> bytes:

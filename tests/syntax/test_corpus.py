@@ -11,7 +11,7 @@ from imapcore.syntax.stream import FramingError, StreamLine, iter_stream
 from imapcore.syntax.tokens import COMMAND, NEED_MORE
 from imapcore.syntax.unparse import unparse
 
-TRAFFIC = Path("/work/shared/traffic")
+from support.shared import TRAFFIC  # noqa: E402
 STREAMS = sorted(glob.glob(str(TRAFFIC / "*" / "*.client.imap")) + glob.glob(str(TRAFFIC / "_starttls" / "*" / "*.client.imap")))
 
 pytestmark = pytest.mark.skipif(not STREAMS, reason="traffic corpus not present")
