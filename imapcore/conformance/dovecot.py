@@ -81,10 +81,28 @@ def _self_signed(cert_path: Path, key_path: Path) -> None:
     key_path.chmod(0o600)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback port free right now (the caller retries on the race with other processes)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def wait_for_greeting(host: str, port: int, process: subprocess.Popen | None, deadline: float) -> bool:
+    """True once a server on ``host:port`` sends its ``* OK`` greeting; False if ``process`` exits or the
+    monotonic ``deadline`` passes. Shared by every private Dovecot this project starts."""
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            return False
+        try:
+            with socket.create_connection((host, port), timeout=1.0) as sock:
+                sock.settimeout(2.0)
+                if sock.recv(100).startswith(b"* OK"):
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.05)
+    return False
 
 
 class Dovecot:
@@ -194,23 +212,12 @@ service stats {{
         return path.read_text(errors="replace") if path and path.exists() else ""
 
     def _ready(self, deadline: float) -> bool:
-        while time.monotonic() < deadline:
-            if self.process is not None and self.process.poll() is not None:
-                return False
-            try:
-                with socket.create_connection((self.host, self.port), timeout=1.0) as sock:
-                    sock.settimeout(2.0)
-                    if sock.recv(100).startswith(b"* OK"):
-                        return True
-            except OSError:
-                pass
-            time.sleep(0.05)
-        return False
+        return wait_for_greeting(self.host, self.port, self.process, deadline)
 
     def start(self) -> Dovecot:
         self.root = Path(tempfile.mkdtemp(prefix="imapcore-conformance-dovecot-"))
         for _attempt in range(3):  # bounded retry for the free-port race
-            self.port = _free_port()
+            self.port = free_port()
             config = self._config(self.root)
             with open(self.root / "stderr.log", "wb") as stderr:
                 self.process = subprocess.Popen(

@@ -20,11 +20,12 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+from imapcore.conformance.dovecot import free_port, wait_for_greeting
 
 DOVECOT_BINARY = shutil.which("dovecot") or "/usr/sbin/dovecot"
 
@@ -49,12 +50,6 @@ def _existing_user(name: str, fallback: str) -> str:
     except KeyError:
         return fallback
     return name
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class DovecotServer:
@@ -166,23 +161,12 @@ service stats {{
         return path.read_text(errors="replace") if path.exists() else ""
 
     def _wait_ready(self, deadline: float) -> bool:
-        while time.monotonic() < deadline:
-            if self._process is not None and self._process.poll() is not None:
-                return False
-            try:
-                with socket.create_connection((self.host, self.port), timeout=1.0) as sock:
-                    sock.settimeout(2.0)
-                    if sock.recv(100).startswith(b"* OK"):
-                        return True
-            except OSError:
-                pass
-            time.sleep(0.05)
-        return False
+        return wait_for_greeting(self.host, self.port, self._process, deadline)
 
     def start(self) -> DovecotServer:
         self.directory = Path(tempfile.mkdtemp(prefix="dovecot-oracle-"))
         for attempt in range(3):  # a bounded retry covers the free-port race
-            self.port = _free_port()
+            self.port = free_port()
             config = self._write_config(self.directory, self.port)
             self._process = subprocess.Popen(
                 [DOVECOT_BINARY, "-F", "-c", str(config)],
