@@ -16,6 +16,8 @@ FTS5 with the trigram tokenizer over distinct words; ``fulltext.py`` and ``searc
 Version 2 replaced version 1's FTS5 table ``blob_text`` (which indexed every trigram occurrence and
 stored the text inside FTS5) and added ``mailboxes.expunge_floor``/``expunge_records`` (bounded expunge history).
 
+Version 3 added ``change_log``, the committed changes as the cross-process change feed reads them.
+
 Dates are integers: seconds since the epoch, plus the zone of INTERNALDATE in minutes east of UTC, plus
 the day number of the date *in its own zone*, because SEARCH BEFORE/ON/SINCE compare dates "disregarding
 time and timezone" (RFC 9051 §6.4.4).
@@ -193,8 +195,21 @@ def _v2(conn: sqlite3.Connection) -> None:
     )
 
 
+#: Version 3: the change log through which several server processes on one data directory see each
+#: other's committed changes (``sharedfeed.py``). Each row is one ``feed.Change``, written in the
+#: transaction that made it; AUTOINCREMENT makes ``seq`` the commit order and never reuses a number,
+#: even after old rows are pruned.
+_V3 = """
+CREATE TABLE change_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    user TEXT NOT NULL,
+    payload TEXT NOT NULL
+);
+"""
+
+
 #: MIGRATIONS[n] upgrades schema version n to n + 1: an SQL script, or a function of the connection.
-MIGRATIONS: tuple = (_V1, _v2)
+MIGRATIONS: tuple = (_V1, _v2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 #: The counter triggers, by name (the bulk loader of the benchmark drops and recreates them).
