@@ -51,6 +51,7 @@ class _AppendRequest:
     done: bool = False
     result: AppendResult | None = None
     error: BaseException | None = None
+    wal_ticket: int = 0  # the batch's commit, to wait for its WAL fsync (after the lock is released)
 
 
 class DeliveryOperations:
@@ -76,6 +77,9 @@ class DeliveryOperations:
         try:
             for message in messages:
                 prepared.append(self._prepare(message))  # parse and write outside the lock
+            # Blob before metadata, and still outside the lock: the files this delivery wrote are made
+            # durable here, in its own thread, while other deliveries commit.
+            self.blobs.sync(item.blob_id for item in prepared if item.needs_sync)
             return self._append_prepared(user, name, prepared)
         except BaseException:
             self._discard_new_blobs(prepared)
@@ -129,12 +133,15 @@ class DeliveryOperations:
                     self._pending_changed.notify_all()
         if request.error is not None:
             raise request.error
+        # Committed (at NORMAL, so already safe from kill -9); acknowledged once the WAL is on disk. Every
+        # delivery waits here on its own, without the writer lock, sharing one fsync with everybody who
+        # committed meanwhile, while the next leader may already be committing the next batch.
+        if request.wal_ticket:
+            self._wal_sync.wait(request.wal_ticket)
         return request.result
 
     def _commit_append_batch(self, batch: list[_AppendRequest]) -> None:
         try:
-            # Blob before metadata: one sync for every blob the batch wrote, then one commit.
-            self.blobs.sync(item.blob_id for request in batch for item in request.prepared if item.needs_sync)
             with self._transaction_locked() as tx:
                 for request in batch:
                     published = len(tx.changes)
@@ -147,6 +154,8 @@ class DeliveryOperations:
                         tx.conn.execute("RELEASE delivery")
                         del tx.changes[published:]
                         request.error = error
+            for request in batch:
+                request.wal_ticket = tx.wal_ticket
         except BaseException as error:  # the commit itself failed: nobody in the batch is durable
             for request in batch:
                 request.result = None

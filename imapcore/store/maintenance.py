@@ -67,6 +67,8 @@ def fsck(store, *, repair: bool = True, verify_hashes: bool = True) -> FsckRepor
             raise
         if repair:
             store._collect_unreferenced_locked()
+    if repair and store.synchronous in ("FULL", "EXTRA"):
+        store._sync_wal()  # the repairs were committed at NORMAL, like every commit (store.py "Durability")
     return FsckReport(
         blobs_checked=len(blob_rows),
         corrupt_blobs=tuple(corrupt),

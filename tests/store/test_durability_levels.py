@@ -23,26 +23,98 @@ def writer_level(store) -> int:
     return store._writer.execute("PRAGMA synchronous").fetchone()[0]
 
 
-def test_deliveries_full_flag_changes_expunges_and_recent_claims_normal(full_store):
+@pytest.fixture
+def wal_fsyncs(monkeypatch):
+    """The names of the files fsynced from now on (the WAL is ``meta.sqlite3-wal``)."""
+    names: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        names.append(os.readlink(f"/proc/self/fd/{fd}").rsplit("/", 1)[-1])
+        real_fsync(fd)
+
+    monkeypatch.setattr(store_module.os, "fsync", fsync)
+    return names
+
+
+def test_deliveries_wait_for_a_wal_fsync_flag_changes_expunges_and_recent_claims_do_not(full_store, wal_fsyncs):
     box = full_store.mailbox("alice", "INBOX").id
     full_store.append("alice", "INBOX", make_message(1))
-    assert writer_level(full_store) == 2
+    # Committed at NORMAL under the writer lock, then the WAL fsynced outside it before returning.
+    assert writer_level(full_store) == 1
+    assert wal_fsyncs == ["meta.sqlite3-wal"]
     assert not full_store._wal_unsynced
 
     full_store.store_flags(box, [1], FlagMode.ADD, ["\\Seen"])
-    assert writer_level(full_store) == 1
     assert full_store._wal_unsynced
-
     assert full_store.claim_recent(box) == (1,)
-    assert writer_level(full_store) == 1
+    assert wal_fsyncs == ["meta.sqlite3-wal"]  # no fsync for either
 
     full_store.append("alice", "INBOX", make_message(2))  # its fsync covers the relaxed commits
-    assert writer_level(full_store) == 2
+    assert wal_fsyncs == ["meta.sqlite3-wal"] * 2
     assert not full_store._wal_unsynced
 
     full_store.store_flags(box, [2], FlagMode.ADD, ["\\Deleted"])
-    assert full_store.expunge(box).uids == (2,)
-    assert writer_level(full_store) == 1
+    assert full_store.expunge(box, [1]).uids == ()  # nothing \\Deleted among [1]: a relaxed commit all the same
+    assert wal_fsyncs == ["meta.sqlite3-wal"] * 2
+    assert full_store._wal_unsynced
+    full_store.create_mailbox("alice", "Lists")  # every other write is durable too
+    assert wal_fsyncs == ["meta.sqlite3-wal"] * 3
+    assert not full_store._wal_unsynced
+
+
+def test_the_writer_lock_is_free_while_a_durable_commit_waits_for_its_fsync(full_store):
+    """The WAL fsync of an APPEND runs after the writer lock is released: a relaxed flag change through
+    ``call_if_writer_free`` succeeds while another thread's APPEND is inside that fsync, and the APPEND
+    returns only after the fsync has finished."""
+    import threading
+
+    box = full_store.mailbox("alice", "INBOX").id
+    full_store.append("alice", "INBOX", make_message(20))
+    in_fsync, finish_fsync = threading.Event(), threading.Event()
+
+    def slow_fsync():  # the seam: runs in the thread doing the WAL fsync, before the fsync
+        in_fsync.set()
+        assert finish_fsync.wait(10)
+
+    full_store.before_wal_fsync = slow_fsync
+    returned = threading.Event()
+    appended = []
+
+    def deliver():
+        appended.append(full_store.append("alice", "INBOX", make_message(21)))
+        returned.set()
+
+    thread = threading.Thread(target=deliver)
+    thread.start()
+    try:
+        assert in_fsync.wait(10)
+        assert not returned.is_set()
+        done, result = full_store.call_if_writer_free(full_store.store_flags, box, [1, 2], FlagMode.ADD, ["\\Flagged"])
+        assert done and [change.uid for change in result.changed] == [1, 2]  # the new message is committed
+        assert not returned.wait(0.2)  # ... but not acknowledged while its fsync is still running
+    finally:
+        full_store.before_wal_fsync = None
+        finish_fsync.set()
+        thread.join(10)
+    assert returned.is_set() and appended[0].uids == (2,)
+    assert {row.uid: row.flags for row in full_store.fetch_rows(box, [1, 2], ("flags",))} == {
+        1: frozenset({"\\Flagged"}), 2: frozenset({"\\Flagged"})}
+
+
+def test_a_failed_wal_fsync_fails_the_delivery(full_store, monkeypatch):
+    def failing():
+        raise OSError(5, "Input/output error")
+
+    full_store.before_wal_fsync = failing
+    with pytest.raises(OSError):
+        full_store.append("alice", "INBOX", make_message(30))
+    assert full_store._wal_unsynced
+    full_store.before_wal_fsync = None
+    # The refused message was committed but never acknowledged (the client may retry: a duplicate, never a
+    # loss). A later delivery gets a fresh fsync of its own and succeeds.
+    assert full_store.append("alice", "INBOX", make_message(31)).uids == (2,)
+    assert not full_store._wal_unsynced
 
 
 def test_wal_synced_before_an_unreferenced_blob_is_deleted(full_store, monkeypatch):

@@ -1,6 +1,8 @@
 """The word-trigram full-text index (fulltext.py), the schema 1 -> 2 migration, and batched blob syncing."""
 
+import os
 import sqlite3
+import time
 
 import pytest
 
@@ -98,33 +100,75 @@ def test_version_1_database_is_migrated_and_searchable(tmp_path):
         assert store.fsck().clean
 
 
-def test_written_blobs_become_durable_with_one_sync(tmp_path):
-    blobs = BlobStore(tmp_path / "blobs")
+@pytest.mark.parametrize("sync_mode", ["fsync", "syncfs"])
+def test_written_blobs_become_durable_with_sync(tmp_path, sync_mode):
+    blobs = BlobStore(tmp_path / "blobs", sync_mode=sync_mode)
     items = [f"message {n}".encode() * 100 for n in range(5)]
     ids = [blob_id_of(item) for item in items]
     for item, blob_id in zip(items, ids):
         blobs.write(item, blob_id)
-    blobs.sync(ids)  # syncfs(2) here; the same call fsyncs each file and directory elsewhere
+    blobs.sync(ids)
     for item, blob_id in zip(items, ids):
         assert blobs.read(blob_id, verify=True) == item and blobs.verified(blob_id)
     assert list((tmp_path / "blobs" / "tmp").iterdir()) == []
 
 
-def test_sync_without_syncfs_fsyncs_files_and_directories(tmp_path, monkeypatch):
+def test_sync_fsyncs_each_file_and_each_fanout_directory_once(tmp_path, monkeypatch):
     from imapcore.store import blobs as blobs_module
 
     blobs = BlobStore(tmp_path / "blobs")
     synced = []
     real_fsync = blobs_module.os.fsync
-    monkeypatch.setattr(blobs_module, "_syncfs", None)
-    monkeypatch.setattr(blobs_module.os, "fsync", lambda fd: synced.append(fd) or real_fsync(fd))
+
+    def record(fd):
+        synced.append(os.readlink(f"/proc/self/fd/{fd}").rsplit("/", 1)[-1])
+        real_fsync(fd)
+
+    monkeypatch.setattr(blobs_module, "_fdatasync", record)
+    monkeypatch.setattr(blobs_module.os, "fsync", record)
     ids = []
     for n in range(3):
         data = b"x" * n + b"y"
         ids.append(blob_id_of(data))
         blobs.write(data, ids[-1])
     blobs.sync(ids + ids[:1])
-    assert len(synced) == 3 + len({blob_id[:2] for blob_id in ids})
+    assert sorted(synced) == sorted(ids + sorted({blob_id[:2] for blob_id in ids}))
+
+
+def test_syncfs_mode_shares_one_syncfs_among_waiting_deliveries(tmp_path, monkeypatch):
+    """Deliveries that ask while a syncfs runs are all served by the next one (GroupSync)."""
+    import threading
+
+    from imapcore.store import blobs as blobs_module
+
+    calls = []
+    running, release = threading.Event(), threading.Event()
+
+    def syncfs(fd):
+        calls.append(fd)
+        if len(calls) == 1:
+            running.set()
+            assert release.wait(10)
+        return 0
+
+    monkeypatch.setattr(blobs_module, "_syncfs", syncfs)
+    blobs = BlobStore(tmp_path / "blobs", sync_mode="syncfs")
+    data = [b"blob %d" % n for n in range(6)]
+    for item in data:
+        blobs.write(item, blob_id_of(item))
+    first = threading.Thread(target=blobs.sync, args=([blob_id_of(data[0])],))
+    first.start()
+    assert running.wait(10)
+    others = [threading.Thread(target=blobs.sync, args=([blob_id_of(item)],)) for item in data[1:]]
+    for thread in others:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while blobs._syncfs_group._noted < len(data) and time.monotonic() < deadline:  # every delivery has asked
+        time.sleep(0.01)
+    release.set()
+    for thread in [first, *others]:
+        thread.join(10)
+    assert len(calls) == 2  # the running one, then one for the five that queued behind it
 
 
 def test_a_leftover_file_with_wrong_bytes_is_rewritten_at_delivery(tmp_path):

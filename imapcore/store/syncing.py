@@ -1,0 +1,76 @@
+"""``GroupSync``: one flush (an fsync, a syncfs) shared by every thread that needs it.
+
+A thread that has written something it must make durable before going on (a committed WAL frame, a
+blob file) takes a *ticket* with ``note()`` right after the write, then calls ``wait(ticket)``. A flush
+covers every write noted before the flush *started*: the flush reads the ticket counter first, then
+syncs. So ``wait`` returns at once when a flush that started after the note has finished; when a flush
+is running that started before the note, it waits for it to end and then runs (or waits for) the next
+one. N threads that arrive during one flush are all served by the following single flush: the cost of
+a flush is shared by everyone who queued while the previous one ran (the classic group commit).
+
+The waiting happens with no other lock held, which is the point: the store's writer lock is released
+before its committers wait for the WAL fsync (``store.py``, "Durability").
+
+A flush that fails fails every ticket it was meant to cover (each waiter raises ``OSError``): after a
+failed fsync, Linux may report the next one successful although the data never reached the disk, so a
+retry must not turn an unknown outcome into an acknowledgement.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+
+class GroupSync:
+    """Coalesces ``flush()`` calls across threads; thread-safe."""
+
+    def __init__(self, flush: Callable[[], None]):
+        self._flush = flush
+        self._changed = threading.Condition(threading.Lock())
+        self._noted = 0  # tickets handed out so far
+        self._covered = 0  # every ticket up to this one is durable
+        self._failed = 0  # every ticket above ``_covered`` up to this one was in a failed flush
+        self._error: BaseException | None = None
+        self._flushing = False
+        #: How many flushes ran (benchmarks and tests read it).
+        self.flushes = 0
+
+    def note(self) -> int:
+        """A ticket for a write that has just completed."""
+        with self._changed:
+            self._noted += 1
+            return self._noted
+
+    @property
+    def pending(self) -> bool:
+        """Whether some noted write is not known durable yet."""
+        return self._covered < self._noted
+
+    def wait(self, ticket: int) -> None:
+        """Return once a flush that started after ``ticket`` was noted has finished."""
+        with self._changed:
+            while True:
+                if self._covered >= ticket:
+                    return
+                if self._failed >= ticket:
+                    raise OSError(f"a shared flush failed: {self._error!r}") from self._error
+                if not self._flushing:
+                    break
+                self._changed.wait()
+            self._flushing = True
+            target = self._noted  # every write noted before this point is complete
+        try:
+            self._flush()
+        except BaseException as error:
+            with self._changed:
+                self._flushing = False
+                self._failed = max(self._failed, target)
+                self._error = error
+                self._changed.notify_all()
+            raise
+        with self._changed:
+            self._flushing = False
+            self.flushes += 1
+            self._covered = max(self._covered, target)
+            self._changed.notify_all()
