@@ -56,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
         help="create only this many users with 'imapcore user add' (the rest through the store API it "
         "uses; default: all of them through the command line)",
     )
+    parser.add_argument("--workers", default="auto",
+                        help="imapcore serve --workers (default auto: one worker process per CPU, as Dovecot "
+                        "also runs its sessions on every core)")
     parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE")
     args = parser.parse_args(argv)
 
@@ -68,12 +71,14 @@ def main(argv: list[str] | None = None) -> int:
             started = time.monotonic()
             if kind == "imapcore":
                 cli_users = args.users if args.cli_users is None else args.cli_users
-                context = imapcore_server(users, cli_users=cli_users)
+                context = imapcore_server(users, cli_users=cli_users, extra_args=("--workers", str(args.workers)))
             else:
                 context = dovecot_server(users)
             servers[kind] = stack.enter_context(context)
             server = servers[kind]
-            print(f"{kind} ready on {server.host}:{server.port} after {time.monotonic() - started:.1f} s", flush=True)
+            detail = f" (--workers {args.workers})" if kind == "imapcore" else ""
+            print(f"{kind}{detail} ready on {server.host}:{server.port} after {time.monotonic() - started:.1f} s",
+                  flush=True)
         # Both servers run for the whole benchmark and each mix is measured on one right after the other:
         # the machine is shared (other load comes and goes), so the two figures of a ratio are taken as
         # close together in time as possible instead of minutes apart.

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import ssl
 import threading
 from dataclasses import dataclass
@@ -34,11 +35,13 @@ from imapcore.commands.guard import CommandGuard
 from imapcore.protocol.codes import Code, ResponseCode
 from imapcore.protocol.responses import Status, StatusResponse
 from imapcore.store import InProcessFeed, Store, UserNotFound
+from imapcore.store.sharedfeed import SharedFeed
 
 from . import tls
 from .config import Config, Limits, parse_address
 from .limits import ConnectionLimits
 from .session import Session
+from .workers import BALANCE_DEFER_S, SessionCounts, WorkerSetup
 
 log = logging.getLogger(__name__)
 
@@ -83,12 +86,16 @@ REFUSAL_LOG_INTERVAL_S = 10.0
 
 
 class Server:
-    def __init__(self, services: ServerServices, ssl_context: ssl.SSLContext) -> None:
+    def __init__(self, services: ServerServices, ssl_context: ssl.SSLContext,
+                 balance: SessionCounts | None = None) -> None:
         self.services = services
         self.ssl_context = ssl_context
         limits = services.config.limits
-        self.limits = ConnectionLimits(limits.max_connections, limits.max_connections_per_ip,
+        # With several worker processes the whole server's connection limits are shared out (workers.py).
+        workers = balance.workers if balance is not None else 1
+        self.limits = ConnectionLimits(-(-limits.max_connections // workers), -(-limits.max_connections_per_ip // workers),
                                        limits.max_sessions_per_user)
+        self.balance = balance
         self.throttle = services.authenticator.throttle
         self.guard = CommandGuard(limits, self.limits.admit_user, self.limits.release_user)
         self.active_sessions = 0
@@ -105,6 +112,24 @@ class Server:
                 log.error("accept failed: %s", error)
                 await trio.sleep(0.1)
                 continue
+            handlers.start_soon(self.handle_connection, stream, implicit_tls)
+
+    async def accept_shared(self, sock: socket.socket, implicit_tls: bool, handlers: trio.Nursery) -> None:
+        """Accept from a listening socket every worker process shares (``workers.py``): a worker that
+        carries more sessions than another lets that one take the connection first."""
+        while True:
+            await trio.lowlevel.wait_readable(sock)
+            if self.balance is not None and self.balance.overloaded():
+                await trio.sleep(BALANCE_DEFER_S)
+            try:
+                connection, _ = sock.accept()
+            except (BlockingIOError, InterruptedError):
+                continue  # another worker took it
+            except OSError as error:
+                log.error("accept failed: %s", error)
+                await trio.sleep(0.1)
+                continue
+            stream = trio.SocketStream(trio.socket.from_stdlib_socket(connection))
             handlers.start_soon(self.handle_connection, stream, implicit_tls)
 
     def _admit(self, host: str, borrower: object):
@@ -153,6 +178,8 @@ class Server:
             self._refuse(stream, implicit_tls, slot)
             return
         self.active_sessions += 1
+        if self.balance is not None:
+            self.balance.add(1)
         try:
             session_stream: trio.abc.Stream = stream
             if implicit_tls:
@@ -174,6 +201,8 @@ class Server:
             await session.run()
         finally:
             self.active_sessions -= 1
+            if self.balance is not None:
+                self.balance.add(-1)
             self.limits.release(slot, borrower)
 
 
@@ -196,6 +225,7 @@ async def serve(
     shutdown: trio.Event | None = None,
     handle_signals: bool = True,
     store: Store | None = None,
+    worker: WorkerSetup | None = None,
     task_status=trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Run the server until SIGTERM/SIGINT (when ``handle_signals`` and on the main thread) or until
@@ -203,12 +233,28 @@ async def serve(
 
     ``store``: an already open store whose feed is an ``InProcessFeed`` of this Trio run (tests pass one
     to deliver messages while the server runs); the caller then closes it. By default the server opens
-    ``config.data_dir`` itself."""
+    ``config.data_dir`` itself.
+
+    ``worker``: run as one of several worker processes (``workers.py``): accept from the supervisor's
+    listening sockets, share the store with the other workers (process-shared writer lock, the change
+    feed through the database)."""
     config.data_path.mkdir(parents=True, exist_ok=True)
     ssl_context = tls_context(config)
     owns_store = store is None
+    balance = None
     if store is None:
-        store = Store.open(config.data_dir, feed=InProcessFeed(), synchronous=config.store_synchronous.upper())
+        if worker is None:
+            feed = InProcessFeed()
+        else:
+            feed = SharedFeed(config.data_path, worker.wake_fd, worker.peer_fds)
+            balance = SessionCounts(worker.sessions_path, worker.workers, worker.index)
+        try:
+            store = Store.open(config.data_dir, feed=feed, synchronous=config.store_synchronous.upper(),
+                               process_shared=worker is not None)
+        except BaseException:
+            if isinstance(feed, SharedFeed):
+                feed.close()
+            raise
     feed = store.feed
     try:
 
@@ -226,9 +272,12 @@ async def serve(
             store_limiter=trio.CapacityLimiter(max(4, 2 * (os.cpu_count() or 2))),
             write_limiter=trio.CapacityLimiter(16),
         )
-        server = Server(services, ssl_context)
-        plain = await _open_listeners(config.listen)
-        implicit = await _open_listeners(config.listen_tls)
+        server = Server(services, ssl_context, balance)
+        if worker is None:
+            plain = await _open_listeners(config.listen)
+            implicit = await _open_listeners(config.listen_tls)
+        else:
+            plain, implicit = [], []
         bound = [_bound(STARTTLS_KIND, l) for l in plain] + [_bound(TLS_KIND, l) for l in implicit]
         shutdown = trio.Event() if shutdown is None else shutdown
         async with trio.open_nursery() as handlers:
@@ -237,6 +286,13 @@ async def serve(
                     accepting.start_soon(server.accept_loop, listener, False, handlers)
                 for listener in implicit:
                     accepting.start_soon(server.accept_loop, listener, True, handlers)
+                if worker is not None:
+                    for sock, implicit_tls in worker.sockets:
+                        accepting.start_soon(server.accept_shared, sock, implicit_tls, handlers)
+                        name = sock.getsockname()
+                        bound.append(BoundAddress(TLS_KIND if implicit_tls else STARTTLS_KIND, name[0], name[1]))
+                if isinstance(feed, SharedFeed):
+                    accepting.start_soon(feed.follow)
                 if handle_signals and threading.current_thread() is threading.main_thread():
                     accepting.start_soon(_wait_for_signal, shutdown)
                 task_status.started(bound)
@@ -250,6 +306,10 @@ async def serve(
     finally:
         if owns_store:
             store.close()
+            if isinstance(feed, SharedFeed):
+                feed.close()
+        if balance is not None:
+            balance.close()
 
 
 async def _wait_for_signal(shutdown: trio.Event) -> None:

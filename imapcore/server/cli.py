@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import os
 import sys
 
 from .config import ConfigError, load
@@ -38,6 +39,9 @@ def register(subparsers) -> None:
                        help="cleartext listener with STARTTLS (repeatable; default 127.0.0.1:1143)")
     serve.add_argument("--listen-tls", metavar="HOST:PORT", action="append",
                        help="implicit-TLS listener (repeatable; default 127.0.0.1:1993)")
+    serve.add_argument("--workers", metavar="N", type=_workers_option,
+                       help="worker processes sharing the listeners and the data directory (default 1; "
+                       "'auto': one per CPU)")
     serve.set_defaults(func=run_serve)
 
     user = subparsers.add_parser("user", help="manage users (works with or without a running server)")
@@ -87,6 +91,14 @@ def _size_option(text: str) -> int:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _workers_option(text: str) -> int:
+    if text.strip().lower() == "auto":
+        return os.cpu_count() or 1
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"invalid worker count {text!r}: a number from 1, or 'auto'")
+    return int(text)
+
+
 def _count_option(text: str) -> int:
     if text.strip().lower() in ("none", "unlimited"):
         return NO_LIMIT
@@ -102,6 +114,7 @@ def _config(args):
             data_dir=args.data_dir,
             listen=tuple(args.listen) if getattr(args, "listen", None) else None,
             listen_tls=tuple(args.listen_tls) if getattr(args, "listen_tls", None) else None,
+            workers=getattr(args, "workers", None),
         )
     except ConfigError as error:
         print(f"imapcore: {error}", file=sys.stderr)
@@ -131,6 +144,9 @@ def run_serve(args) -> int:
     # FETCH FLAGS p99 of the load benchmark about in half.
     sys.setswitchinterval(0.001)
 
+    if config.workers > 1:
+        return _run_workers(args, config)
+
     failure: list[OSError] = []
 
     async def main() -> None:
@@ -140,13 +156,7 @@ def run_serve(args) -> int:
             except OSError as error:  # typically: the address is in use, or a privileged port
                 failure.append(error)
                 return
-            for address in bound:
-                host = f"[{address.host}]" if ":" in address.host else address.host
-                print(f"listening on {host}:{address.port} ({address.kind})", flush=True)
-            print(f"data directory: {config.data_path.resolve()}", flush=True)
-            data_flag = f" --data-dir {args.data_dir}" if args.data_dir else ""
-            config_flag = f" --config {args.config}" if args.config else ""
-            print(f"add a user with: imapcore user add NAME{config_flag}{data_flag}", flush=True)
+            _announce(args, config, [(address.host, address.port, address.kind == "TLS") for address in bound])
 
     try:
         trio.run(main)
@@ -157,6 +167,28 @@ def run_serve(args) -> int:
         return 1
     print("stopped", flush=True)
     return 0
+
+
+def _announce(args, config, bound: list[tuple[str, int, bool]]) -> None:
+    for host, port, implicit_tls in bound:
+        shown = f"[{host}]" if ":" in host else host
+        print(f"listening on {shown}:{port} ({'TLS' if implicit_tls else 'STARTTLS'})", flush=True)
+    print(f"data directory: {config.data_path.resolve()}", flush=True)
+    data_flag = f" --data-dir {args.data_dir}" if args.data_dir else ""
+    config_flag = f" --config {args.config}" if args.config else ""
+    print(f"add a user with: imapcore user add NAME{config_flag}{data_flag}", flush=True)
+
+
+def _run_workers(args, config) -> int:
+    from .workers import supervise
+
+    try:
+        status = supervise(config, config.workers, lambda bound: _announce(args, config, bound))
+    except OSError as error:  # typically: the address is in use, or a privileged port
+        print(f"imapcore: cannot start: {error}", file=sys.stderr)
+        return 1
+    print("stopped", flush=True)
+    return status
 
 
 def _open_store(args):

@@ -12,6 +12,7 @@ A TOML file mirrors the structure::
     tls_cert = "/etc/imapcore/cert.pem"
     tls_key = "/etc/imapcore/key.pem"
     admin_users = ["postmaster"]        # may use SETQUOTA (RFC 9208)
+    workers = 2                         # worker processes (one per core), see server/workers.py
     [limits]
     max_literal_bytes = 67108864
     [timeouts]
@@ -130,6 +131,9 @@ class Config:
     # SQLite durability of the metadata (imapcore.store): FULL survives power loss; NORMAL (WAL) survives
     # a process crash (kill -9) and is faster for flag changes and expunges.
     store_synchronous: str = "FULL"
+    # Worker processes sharing the listeners and the data directory (workers.py): 1 runs everything in
+    # this process; more use more cores.
+    workers: int = 1
     limits: Limits = field(default_factory=Limits)
     timeouts: Timeouts = field(default_factory=Timeouts)
     logging: Logging = field(default_factory=Logging)
@@ -198,6 +202,8 @@ def load(path: str | os.PathLike | None = None, **overrides) -> Config:
         config = dataclasses.replace(config, **changes)
     for address in (*config.listen, *config.listen_tls):
         parse_address(address)
+    if not 1 <= config.workers <= 256:
+        raise ConfigError(f"workers: expected 1 to 256, got {config.workers!r}")
     if config.store_synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
         raise ConfigError(f"store_synchronous: expected FULL, NORMAL or EXTRA, got {config.store_synchronous!r}")
     return config

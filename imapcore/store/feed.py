@@ -18,9 +18,9 @@ and its next ``receive()`` empties the stale buffer and returns one ``ChangeKind
 session then reloads its state from the store; changes committed after that reload may repeat what it
 read (a session applies them idempotently: a UID it already knows, a flag set it already has).
 
-A cross-process implementation (PostgreSQL LISTEN/NOTIFY, or a changes table polled by ``seq``) implements
-the same two methods: ``publish`` writes/notifies, ``subscribe`` returns an object with the same
-``receive()``/``aclose()`` contract.
+Several processes on one data directory (``imapcore serve --workers N``) use ``sharedfeed.SharedFeed``:
+``record`` writes each change into the committing transaction (table ``change_log``), so ``seq`` is the
+commit order across processes, and ``publish`` also wakes the other processes, which read the log.
 
 Who sees what: a subscription for a user and no mailbox sees all of that user's changes; one for a
 mailbox sees that mailbox's message changes and the user's mailbox-list changes (create, rename, delete,
@@ -102,6 +102,12 @@ class Subscription(abc.ABC):
 
 
 class ChangeFeed(abc.ABC):
+    def record(self, conn, changes: list[Change]) -> list[int] | None:
+        """Called by the store inside the write transaction, just before COMMIT: a feed shared between
+        processes writes ``changes`` there and returns their ``seq`` numbers (commit order across every
+        process). A feed of one process keeps nothing: None, and the store numbers them itself."""
+        return None
+
     @abc.abstractmethod
     def publish(self, changes: Iterable[Change]) -> None:
         """Called by the store after commit, in commit order; never blocks; any thread."""
@@ -227,14 +233,20 @@ class InProcessFeed(ChangeFeed):
                     return
                 batch = self._pending.popleft()
             for change in batch:
-                for subscriber in tuple(self._subscribers):
-                    if subscriber.wants(change):
-                        subscriber.offer(change)
+                self._deliver(change)
+
+    def _deliver(self, change: Change) -> None:
+        for subscriber in tuple(self._subscribers):
+            if subscriber.wants(change):
+                subscriber.offer(change)
+
+    #: The subscription type ``subscribe`` makes (``SharedFeed`` catches up with other processes first).
+    _subscription_class: type[_InProcessSubscription] = _InProcessSubscription
 
     def subscribe(self, user: str, mailbox_id: int | None = None) -> Subscription:
         if threading.get_ident() != self._trio_thread:
             raise RuntimeError("subscribe from the Trio thread")
-        subscription = _InProcessSubscription(self, user, mailbox_id, self.buffer_size, self._published_seq)
+        subscription = self._subscription_class(self, user, mailbox_id, self.buffer_size, self._published_seq)
         self._subscribers.append(subscription)
         return subscription
 

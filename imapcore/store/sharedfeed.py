@@ -1,0 +1,248 @@
+"""The change feed of several server processes on one data directory (``imapcore serve --workers N``).
+
+Each worker process has its own sessions and its own ``SharedFeed``; a change committed by one must reach
+the sessions of all. The theory:
+
+* **The log is the truth.** ``record`` writes each change of a write transaction into ``change_log``
+  inside that transaction (schema v3), so a change exists exactly when its transaction committed, and
+  its ``seq`` (AUTOINCREMENT) is the commit order across every process: the store's writer lock is
+  process-shared then (``locking.py``), so transactions, and their numbers, are serialized.
+* **Local first.** The committing process delivers its own changes at once, exactly as
+  ``InProcessFeed`` does (before the committing command answers), without reading them back.
+* **Others follow.** ``publish`` then raises the shared *latest seq* (an 8-byte counter in a small file
+  every worker maps, ``change_log.seq``) and writes one byte into every other worker's wake-up pipe.
+  A worker's ``follow`` task wakes on its pipe (or every ``POLL_S`` in case a byte was lost), reads the
+  rows after the last ``seq`` it delivered, and delivers them to its subscribers.
+* **Order per subscriber is seq order.** Every delivery in a process runs on its Trio thread and
+  advances one ``delivered_seq``: a change at or below it is skipped (it came both ways), and before a
+  local batch whose first ``seq`` is not the next one the gap is read from the log first.
+* **A command boundary sees everything committed before it.** ``receive_nowait`` (what a session calls
+  at a command boundary) first compares the shared counter with ``delivered_seq`` (a memory read) and,
+  if behind, reads the log: a client that saw "OK" from one worker and then sends NOOP to another is
+  told about the change, whatever the wake-up pipe's timing.
+* **Bounded.** The log keeps the last ``KEEP`` changes (older rows are pruned by the writer every
+  ``PRUNE_EVERY`` changes). A worker that finds a gap below the oldest row (it was stalled for longer
+  than the log covers) tells every subscriber to resync, as a full subscriber buffer does.
+
+Rows are JSON (the fields of ``feed.Change``); the follower decodes only rows of users that have a
+subscriber in its process.
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+import os
+import struct
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import trio
+
+from .connection import connect
+from .feed import Change, ChangeKind, InProcessFeed, _InProcessSubscription
+
+COUNTER_FILE_NAME = "change_log.seq"
+#: How many changes the log keeps, and how often the writer prunes it.
+KEEP = 20_000
+PRUNE_EVERY = 1_000
+#: The follower also looks at the counter this often, should a wake-up byte have been lost.
+POLL_S = 0.5
+#: Rows read per query while catching up.
+_BATCH = 2_000
+
+_SEQ = struct.Struct("<Q")
+
+
+def encode(change: Change) -> str:
+    return json.dumps(
+        [change.kind.value, change.mailbox_id, change.mailbox_name, change.uids,
+         [sorted(flags) for flags in change.flags], change.modseqs, change.highest_modseq, change.uid_next,
+         change.old_name],
+        separators=(",", ":"),
+    )
+
+
+def decode(seq: int, user: str, payload: str) -> Change:
+    kind, mailbox_id, mailbox_name, uids, flags, modseqs, highest_modseq, uid_next, old_name = json.loads(payload)
+    return Change(
+        seq, ChangeKind(kind), user, mailbox_id, mailbox_name, tuple(uids), tuple(frozenset(f) for f in flags),
+        tuple(modseqs), highest_modseq, uid_next, old_name,
+    )
+
+
+class SeqCounter:
+    """The latest committed ``seq``, in a file every worker process maps (a hint: the log is the truth)."""
+
+    def __init__(self, path: Path | str) -> None:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            if os.fstat(fd).st_size < _SEQ.size:
+                os.ftruncate(fd, _SEQ.size)
+            self._map = mmap.mmap(fd, _SEQ.size)
+        finally:
+            os.close(fd)
+
+    def get(self) -> int:
+        return _SEQ.unpack_from(self._map, 0)[0]
+
+    def set(self, seq: int) -> None:
+        _SEQ.pack_into(self._map, 0, seq)
+
+    def close(self) -> None:
+        self._map.close()
+
+
+def latest_seq(conn) -> int:
+    """The newest ``seq`` ever given (also when the log has been emptied by pruning)."""
+    row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'change_log'").fetchone()
+    return row[0] if row else 0
+
+
+def reset_counter(data_dir: Path | str) -> None:
+    """Set the shared counter to the log's newest ``seq`` (the supervisor does this before starting
+    workers; a counter file left from an earlier run may be stale)."""
+    data_dir = Path(data_dir)
+    conn = connect(data_dir / "meta.sqlite3")
+    try:
+        seq = latest_seq(conn)
+    finally:
+        conn.close()
+    counter = SeqCounter(data_dir / COUNTER_FILE_NAME)
+    counter.set(seq)
+    counter.close()
+
+
+class _SharedSubscription(_InProcessSubscription):
+    def receive_nowait(self) -> Change:
+        self._feed.catch_up()
+        return super().receive_nowait()
+
+
+class SharedFeed(InProcessFeed):
+    """Create inside ``trio.run`` of a worker process, after the store's schema exists.
+
+    ``wake_fd``: the read end of this worker's wake-up pipe (non-blocking); ``peer_fds``: the write ends
+    of the other workers' pipes (non-blocking).
+    """
+
+    _subscription_class = _SharedSubscription
+
+    def __init__(self, data_dir: Path | str, wake_fd: int | None, peer_fds: Sequence[int], buffer_size: int = 1024):
+        super().__init__(buffer_size)
+        data_dir = Path(data_dir)
+        self._conn = connect(data_dir / "meta.sqlite3")
+        self._counter = SeqCounter(data_dir / COUNTER_FILE_NAME)
+        self._wake_fd = wake_fd
+        self._peer_fds = tuple(peer_fds)
+        self.delivered_seq = latest_seq(self._conn)  # what came before this process started is history
+        self._published_seq = self.delivered_seq
+        self._users: Counter[str] = Counter()  # users with a subscriber here (rows of others are skipped)
+        self._recorded = 0
+
+    # --- the writer's side (any thread, under the store's writer lock) ---------------------------------
+
+    def record(self, conn, changes: list[Change]) -> list[int]:
+        seqs = []
+        for change in changes:
+            cursor = conn.execute("INSERT INTO change_log (user, payload) VALUES (?, ?)", (change.user, encode(change)))
+            seqs.append(cursor.lastrowid)
+        if seqs[-1] // PRUNE_EVERY != (seqs[0] - 1) // PRUNE_EVERY:
+            conn.execute("DELETE FROM change_log WHERE seq <= ?", (seqs[-1] - KEEP,))
+        return seqs
+
+    def publish(self, changes: Iterable[Change]) -> None:
+        batch = tuple(changes)
+        if not batch:
+            return
+        super().publish(batch)
+        # Under the writer lock, so the counter only grows.
+        self._counter.set(batch[-1].seq)
+        for fd in self._peer_fds:
+            try:
+                os.write(fd, b"!")
+            except (BlockingIOError, BrokenPipeError):
+                pass  # a full pipe already holds a wake-up; a gone worker reads the log when restarted
+
+    # --- delivery (the Trio thread) ---------------------------------------------------------------------
+
+    def _flush(self) -> None:
+        while True:
+            with self._pending_lock:
+                if not self._pending:
+                    return
+                batch = self._pending.popleft()
+            if batch[0].seq > self.delivered_seq + 1:
+                self._follow_log(until=batch[0].seq - 1)  # another process committed in between
+            for change in batch:
+                if change.seq > self.delivered_seq:
+                    self._deliver(change)
+                    self.delivered_seq = change.seq
+
+    def catch_up(self) -> None:
+        """Deliver what other processes committed up to now (a memory read when there is nothing)."""
+        if self._counter.get() > self.delivered_seq:
+            self._flush()  # this process's own batches first: they may fill the gap without a read
+            self._follow_log()
+
+    def _follow_log(self, until: int | None = None) -> None:
+        while True:
+            query = "SELECT seq, user, payload FROM change_log WHERE seq > ?"
+            params: tuple = (self.delivered_seq,)
+            if until is not None:
+                query += " AND seq <= ?"
+                params += (until,)
+            rows = self._conn.execute(query + f" ORDER BY seq LIMIT {_BATCH}", params).fetchall()
+            if not rows:
+                return
+            if rows[0][0] > self.delivered_seq + 1:
+                self._lost(rows[0][0] - 1)
+            for seq, user, payload in rows:
+                if self._users[user]:
+                    self._deliver(decode(seq, user, payload))
+                self.delivered_seq = seq
+            self._published_seq = max(self._published_seq, self.delivered_seq)
+            if len(rows) < _BATCH:
+                return
+
+    def _lost(self, seq: int) -> None:
+        """Rows up to ``seq`` were pruned before this process read them: every subscriber resyncs."""
+        for subscriber in tuple(self._subscribers):
+            if not subscriber.behind and not subscriber.closed:
+                subscriber.behind = True
+                subscriber.behind_seq = seq
+
+    async def follow(self) -> None:
+        """Run for the life of the worker: deliver other processes' changes as they are announced."""
+        while True:
+            with trio.move_on_after(POLL_S):
+                if self._wake_fd is not None:
+                    await trio.lowlevel.wait_readable(self._wake_fd)
+                    try:
+                        while os.read(self._wake_fd, 4096):
+                            pass
+                    except BlockingIOError:
+                        pass
+                else:
+                    await trio.sleep_forever()
+            self.catch_up()
+
+    # --- subscriptions -------------------------------------------------------------------------------------
+
+    def subscribe(self, user: str, mailbox_id: int | None = None):
+        self.catch_up()  # so the subscription starts after everything committed so far
+        subscription = super().subscribe(user, mailbox_id)
+        self._users[user] += 1
+        return subscription
+
+    def _remove(self, subscription: _InProcessSubscription) -> None:
+        if subscription in self._subscribers:
+            self._users[subscription.user] -= 1
+            if not self._users[subscription.user]:
+                del self._users[subscription.user]
+        super()._remove(subscription)
+
+    def close(self) -> None:
+        self._conn.close()
+        self._counter.close()
