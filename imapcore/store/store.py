@@ -15,47 +15,64 @@ Invariants this module keeps (each has a test in tests/store/):
 * Counters (mailbox STATUS numbers, user quota usage, blob reference counts) are maintained by triggers
   in the same transaction as the rows they count (``schema.py``).
 * Blob before metadata: bytes are written and made durable (``blobs.py``) before the transaction that
-  refers to them commits. Deliveries write their files without fsync and the group commit makes the
-  whole batch durable with one ``BlobStore.sync`` (syncfs(2)) right before its transaction
-  (``appending.py``); a file without a row is never trusted unchecked (a power loss before the sync may
-  leave it incomplete), so a new delivery of the same bytes verifies its hash or writes it again. Under
-  the writer lock, just before the commit, the file's existence is checked again so a concurrent garbage
-  collection cannot have removed it. Blobs whose last reference went away are deleted after the commit,
-  still under the writer lock.
+  refers to them commits. Each delivery writes its files and makes them durable (``BlobStore.sync``) in
+  its own thread, before it queues for the writer lock (``appending.py``); a file without a row is never
+  trusted unchecked (a power loss before the sync may leave it incomplete), so a new delivery of the
+  same bytes verifies its hash or writes it again. Under the writer lock, just before the commit, the
+  file's existence is checked again so a concurrent garbage collection cannot have removed it. Blobs
+  whose last reference went away are deleted after the commit, still under the writer lock.
 * Changes are published on the change feed after commit, under the writer lock, so in commit order.
 
 Threads: one writer connection guarded by a lock; one reader connection per thread (WAL lets readers run
 beside the writer). Every public method is a plain blocking function, safe to call from
 ``trio.to_thread.run_sync``; short reads (STATUS, a few FETCH rows) are cheap enough to call inline.
 
-Durability: ``PRAGMA synchronous=FULL`` by default, chosen from measurements:
+Durability: ``synchronous="FULL"`` by default, and no fsync is ever made under the writer lock.
 
-* kill -9 (process crash): tests/store/test_crash.py kills a delivering process 50 times with FULL and
-  12 times with NORMAL; no acknowledged APPEND was lost with either. Under WAL a committed transaction is
-  in the WAL file (in the OS page cache) before COMMIT returns, so a process crash cannot lose it.
-* power loss / kernel crash: NORMAL does not fsync the WAL at commit, so the last acknowledged APPENDs
-  can vanish; FULL fsyncs it. A client that saw "OK APPEND" may delete its own copy (a migration tool
-  does), so an acknowledgement must mean durable, the same promise the blob fsyncs already make.
-* cost: one WAL fsync per commit, shared by every delivery of a group commit (``_append_prepared``),
-  as the one blob sync before it is. benchmarks/store.py with FULL, 20 KB generated messages, on the
-  shared 2-core test machine at load 6-8 (medians of 3 runs; CPU = process time per message): one
-  appender 94-137/s at 3.6-4.1 ms CPU with per-blob fsyncs and an index of every trigram occurrence,
-  286-406/s at 2.0-2.6 ms now; 16 threads 161-199/s -> 272-344/s. Deliveries are CPU-bound there.
-``synchronous="NORMAL"`` stays selectable for deployments that accept the power-loss window.
+The order of a durable write (APPEND, COPY, MOVE, and users, mailboxes, quotas, subscriptions):
+blob files durable -> metadata committed -> WAL durable -> acknowledged (the method returns).
 
-The contract, per kind of transaction (``_transaction(durable=...)``):
+1. Blobs: made durable by the delivering thread before it takes the writer lock (see above).
+2. Commit: under the writer lock, at ``synchronous=NORMAL`` whatever the configured level. In WAL mode
+   the transaction's frames, commit record included, are in the WAL file (the OS page cache) when
+   COMMIT returns, and other connections see them: a kill -9 of the process can no longer lose it.
+3. The lock is released (the change feed has been published in commit order, under it), then the
+   committing thread waits for a WAL fsync that *started after* its commit (``_wal_sync``, a
+   ``GroupSync``): if one is running that started earlier, it waits for it and then it or another
+   waiter runs the next one, which covers everybody who committed meanwhile. A whole queue of
+   committers pays one fsync, and the writer is free for the next commit (and for STORE, EXPUNGE and
+   \\Recent claims run inline by ``call_if_writer_free``) during it. Checkpoints cannot void that fsync:
+   at NORMAL SQLite fsyncs the WAL before a checkpoint and the database after it, before the WAL is
+   reset or removed, so frames no longer in the WAL file are in a synced database (``_fsync_wal_file``:
+   a missing WAL file needs no fsync).
+4. Only then does the method return. A failed fsync fails every commit it was to cover (OSError, no
+   acknowledgement; the rows are committed, so a client's retry can only duplicate, never lose).
 
-* deliveries (APPEND, COPY, MOVE) and everything else (users, mailboxes, quotas, subscriptions) commit
-  at the configured level (FULL): an acknowledgement survives kill -9 and power loss;
-* flag changes (STORE, the implicit ``\\Seen`` of FETCH), EXPUNGE and \\Recent claims commit with
-  ``synchronous=NORMAL`` (switched per transaction on the writer connection, between transactions):
-  they survive kill -9 (the WAL is written before COMMIT returns) but the last of them may be lost on
-  power loss, until the next FULL commit (whose fsync covers the whole WAL) or checkpoint. Dovecot
-  makes the same choice (it fsyncs when saving mail, not for flag changes or expunges). Measured on
-  the issue's 10-client mix: those three are 3 of the 4 commits of a cycle.
-* one exception keeps that safe: before unreferenced blob files are deleted, the WAL is fsynced if a
-  relaxed commit happened since the last sync (``_sync_wal``), so a lost expunge can never leave a
+What holds:
+
+* kill -9 (process crash): every acknowledged write, durable or relaxed, survives (each is in the WAL
+  before the lock is released). tests/store/test_crash.py kills a delivering process 50 times at FULL
+  and 12 times at NORMAL and finds every acknowledged APPEND.
+* power loss / kernel crash at FULL: every acknowledged APPEND (and every other durable write)
+  survives: its blob and its WAL frames were fsynced before the acknowledgement. A client that saw
+  "OK APPEND" may delete its own copy (a migration tool does), so an acknowledgement must mean durable.
+  What may be lost: commits not acknowledged yet, including ones other sessions already saw (a reader
+  or the change feed sees a commit before its fsync ends); and the last relaxed writes (below).
+* relaxed writes (``_transaction(durable=False)``): flag changes (STORE, the implicit ``\\Seen`` of
+  FETCH), EXPUNGE and \\Recent claims never wait for an fsync: they survive kill -9 but the last of them
+  may be lost on power loss, until the next durable commit's fsync (which covers the whole WAL) or a
+  checkpoint. Dovecot makes the same choice (it fsyncs when saving mail, not for flag changes or
+  expunges). One exception keeps that safe: before unreferenced blob files are deleted the WAL is
+  fsynced if any commit is not known durable (``_sync_wal``), so a lost expunge can never leave a
   message row pointing at a deleted file.
+* ``synchronous="NORMAL"``/``"OFF"`` (and ``durable=False`` for blob files): nothing waits for an fsync;
+  an acknowledgement then survives kill -9 (NORMAL) but not power loss.
+
+Why: with the fsync under the lock (the previous design, FULL commits) every writer queued behind the
+disk: on the issue's 10-client server mix, APPEND p50 13.5 ms and STORE/EXPUNGE 5.7-6.3 ms, mostly
+waiting for another APPEND's fsync. Measured with benchmarks/store.py (20 KB messages, FULL, the shared
+2-core machine; medians of 3 runs): 16 appender threads 545/s before; see appending.py for the figures
+after each step.
 """
 
 from __future__ import annotations
@@ -82,6 +99,7 @@ from .locking import LOCK_FILE_NAME, WriterLock
 from .mailboxes import MailboxOperations
 from .messages import FETCH_FIELDS, MessageOperations
 from .records import QuotaUsage, UserInfo
+from .syncing import GroupSync
 from .uidsets import UidSets
 
 T = TypeVar("T")
@@ -104,6 +122,7 @@ class _Transaction:
     conn: object
     changes: list[Change] = field(default_factory=list)
     dropped_references: bool = False  # some message rows went away: collect unreferenced blobs
+    wal_ticket: int = 0  # a durable commit: ``Store._wait_durable`` waits for a WAL fsync covering it
 
 
 class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
@@ -134,7 +153,11 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
         # Relaxed transactions (``durable=False``) never sync more than the configured level.
         self._relaxed_synchronous = "NORMAL" if self.synchronous in _SYNCING else self.synchronous
         self._writer_synchronous = self.synchronous
-        self._wal_unsynced = False  # a relaxed commit happened since the WAL was last synced
+        # Every commit takes a ticket; a durable one waits, after the writer lock is released, for a WAL
+        # fsync that covers it, shared with every other commit waiting at the same time (syncing.py).
+        self._wal_sync = GroupSync(self._fsync_wal_file)
+        #: Test seam: called in the thread running a WAL fsync, before it (the fsync is then "in progress").
+        self.before_wal_fsync: Callable[[], None] | None = None
         self._defer_collection = False  # inside ``call_if_writer_free``: blob collection waits
         #: Blobs lost their last reference in a ``call_if_writer_free`` write: run ``collect_unreferenced``.
         self.collection_pending = False
@@ -212,6 +235,17 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
         with self._lock:
             with self._transaction_locked(durable) as tx:
                 yield tx
+        self._wait_durable(tx)  # outside the writer lock: see "Durability"
+
+    def _wait_durable(self, tx: _Transaction) -> None:
+        """Return once ``tx``'s commit is on disk (at once for relaxed or non-syncing transactions)."""
+        if tx.wal_ticket:
+            self._wal_sync.wait(tx.wal_ticket)
+
+    @property
+    def _wal_unsynced(self) -> bool:
+        """Some commit of this process may not be on disk yet (the WAL was not fsynced since)."""
+        return self._wal_sync.pending
 
     @contextmanager
     def _transaction_locked(self, durable: bool = True) -> Iterator[_Transaction]:
@@ -221,7 +255,10 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
         ``synchronous=NORMAL``, no WAL fsync; see "Durability" in the module docstring.
         """
         conn = self._writer
-        self._set_writer_synchronous(self.synchronous if durable else self._relaxed_synchronous)
+        # Never an fsync under the writer lock: at FULL a durable commit is made at NORMAL (in WAL mode
+        # it is in the WAL, in the page cache, when COMMIT returns) and ``_wait_durable`` fsyncs the WAL
+        # after the lock is released. See "Durability".
+        self._set_writer_synchronous(self._relaxed_synchronous)
         conn.execute("BEGIN IMMEDIATE")
         tx = _Transaction(conn)
         try:
@@ -234,8 +271,9 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        # A commit at FULL/EXTRA fsyncs the whole WAL, earlier relaxed commits included.
-        self._wal_unsynced = self._writer_synchronous not in _SYNCING
+        ticket = self._wal_sync.note()
+        if durable and self.synchronous in _SYNCING:
+            tx.wal_ticket = ticket
         if tx.changes:
             if seqs is None:
                 seqs = [next(self._change_seq) for _ in tx.changes]
@@ -293,18 +331,24 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
             self._writer_synchronous = level
 
     def _sync_wal(self) -> None:
-        """fsync the WAL file: every frame written so far, committed or relaxed, becomes durable (what a
-        FULL commit does with its own fdatasync)."""
+        """Make every commit made so far durable, relaxed ones and ones made outside ``_transaction``
+        (maintenance) included: a WAL fsync, shared with any committer waiting for one at the same time."""
+        self._wal_sync.wait(self._wal_sync.note())
+
+    def _fsync_wal_file(self) -> None:
+        """The flush behind ``_wal_sync``: fsync the WAL file, so every frame written to it so far is on
+        disk (what a FULL commit does with its own fsync). No WAL file: everything was checkpointed into
+        the database, which SQLite fsyncs before it resets or removes the WAL (at NORMAL too)."""
+        if self.before_wal_fsync is not None:
+            self.before_wal_fsync()
         try:
             fd = os.open(f"{self.db_path}-wal", os.O_RDONLY)
         except FileNotFoundError:
-            self._wal_unsynced = False  # no WAL: everything was checkpointed (and synced) into the database
             return
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
-        self._wal_unsynced = False
 
     def _collect_unreferenced(self) -> None:
         with self._lock:
