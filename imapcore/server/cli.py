@@ -124,7 +124,9 @@ def _config(args):
 def _setup_logging(config) -> None:
     level = getattr(logging, config.logging.level.upper(), logging.INFO)
     handler = logging.FileHandler(config.logging.file) if config.logging.file else logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    # With several worker processes each line says which process wrote it.
+    worker = " [%(process)d]" if getattr(config, "workers", 1) > 1 else ""
+    handler.setFormatter(logging.Formatter(f"%(asctime)s %(levelname)s{worker} %(name)s: %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(level)
