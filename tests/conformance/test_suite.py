@@ -24,10 +24,13 @@ KNOWN_IMAPCORE_FAILURES: dict[str, str] = {}
 USERS = {"conformance1": "pass-one", "conformance2": "pass-two"}
 
 
-@pytest.fixture(scope="module")
-def imapcore_server(tmp_path_factory):
-    """One real imapcore process for the module (starting one costs seconds: argon2 user set-up)."""
-    with server_process(tmp_path_factory.mktemp("imapcore"), users=USERS) as server:
+@pytest.fixture(scope="module", params=[1, 2], ids=["one-process", "two-workers"])
+def imapcore_server(request, tmp_path_factory):
+    """One real imapcore server for the module (starting one costs seconds: argon2 user set-up): one
+    process, and ``--workers 2``, where the two sessions of a script may be served by different
+    processes and every cross-session expectation goes through the shared change feed."""
+    with server_process(tmp_path_factory.mktemp("imapcore"), users=USERS,
+                        extra_args=("--workers", str(request.param))) as server:
         yield server
 
 
