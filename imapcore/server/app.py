@@ -34,7 +34,7 @@ from imapcore.commands.context import ServerServices
 from imapcore.commands.guard import CommandGuard
 from imapcore.protocol.codes import Code, ResponseCode
 from imapcore.protocol.responses import Status, StatusResponse
-from imapcore.store import InProcessFeed, Store, UserNotFound
+from imapcore.store import Store, UserNotFound
 from imapcore.store.sharedfeed import SharedFeed
 
 from . import tls
@@ -243,14 +243,17 @@ async def serve(
     owns_store = store is None
     balance = None
     if store is None:
+        # The shared feed with one process too: the command line (``imapcore deliver``, ``user del``)
+        # writes beside the server, and its changes reach the sessions through the change log.
+        Store.open(config.data_dir, process_shared=True).close()  # the schema, before the feed reads it
         if worker is None:
-            feed = InProcessFeed()
+            feed = SharedFeed(config.data_path, None, ())
         else:
             feed = SharedFeed(config.data_path, worker.wake_fd, worker.peer_fds)
             balance = SessionCounts(worker.sessions_path, worker.workers, worker.index)
         try:
             store = Store.open(config.data_dir, feed=feed, synchronous=config.store_synchronous.upper(),
-                               process_shared=worker is not None)
+                               process_shared=True)
         except BaseException:
             if isinstance(feed, SharedFeed):
                 feed.close()

@@ -44,6 +44,10 @@ def register(subparsers) -> None:
                        "'auto': one per CPU)")
     serve.set_defaults(func=run_serve)
 
+    from .deliver import register as register_deliver
+
+    register_deliver(subparsers, _add_common)
+
     user = subparsers.add_parser("user", help="manage users (works with or without a running server)")
     actions = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
     for name, help_text, func in (
@@ -194,13 +198,21 @@ def _run_workers(args, config) -> int:
 
 
 def _open_store(args):
-    from imapcore.store import Store
-
     config = _config(args)
     if config is None:
         return None
     config.data_path.mkdir(parents=True, exist_ok=True)
-    return Store.open(config.data_dir)
+    return _store_beside_server(config.data_path)
+
+
+def _store_beside_server(data_path):
+    """The store as the command line uses it while a server may run on the same directory: the writer
+    lock shared with the server's processes, and changes written to the change log so that the server's
+    sessions are told (``imapcore.store.sharedfeed``)."""
+    from imapcore.store import Store
+    from imapcore.store.sharedfeed import ChangeLogWriter
+
+    return Store.open(data_path, feed=ChangeLogWriter(data_path), process_shared=True)
 
 
 def _password(args) -> str | None:

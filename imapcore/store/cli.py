@@ -40,7 +40,8 @@ def _open(args):
     if not (data_dir / "meta.sqlite3").exists():
         print(f"no store at {data_dir}", file=sys.stderr)
         return None
-    return Store.open(data_dir)
+    # process_shared: a collection here and a delivery in a running server exclude each other (locking.py).
+    return Store.open(data_dir, process_shared=True)
 
 
 def run_fsck(args: argparse.Namespace) -> int:

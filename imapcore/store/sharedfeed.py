@@ -26,6 +26,10 @@ the sessions of all. The theory:
 
 Rows are JSON (the fields of ``feed.Change``); the follower decodes only rows of users that have a
 subscriber in its process.
+
+The server uses this feed with one worker too (no peers): then what other processes write, the command
+line's ``imapcore deliver`` and ``imapcore user del`` (``ChangeLogWriter``), reaches its sessions, at
+their next command or, in IDLE, within ``POLL_S``.
 """
 
 from __future__ import annotations
@@ -41,14 +45,15 @@ from pathlib import Path
 import trio
 
 from .connection import connect
-from .feed import Change, ChangeKind, InProcessFeed, _InProcessSubscription
+from .feed import Change, ChangeFeed, ChangeKind, InProcessFeed, _InProcessSubscription
 
 COUNTER_FILE_NAME = "change_log.seq"
 #: How many changes the log keeps, and how often the writer prunes it.
 KEEP = 20_000
 PRUNE_EVERY = 1_000
-#: The follower also looks at the counter this often, should a wake-up byte have been lost.
-POLL_S = 0.5
+#: The follower also looks at the counter this often: the bound on how late a change made by a process
+#: without a wake-up pipe (the command line) reaches an IDLE session, and a backstop for a lost wake-up.
+POLL_S = 0.2
 #: Rows read per query while catching up.
 _BATCH = 2_000
 
@@ -114,6 +119,41 @@ def reset_counter(data_dir: Path | str) -> None:
     counter.close()
 
 
+class ChangeLogWriter(ChangeFeed):
+    """The feed of a process that changes the store beside a running server but has no sessions (the
+    command line): its changes go into ``change_log`` and the shared counter, where the server's
+    ``SharedFeed`` finds them."""
+
+    def __init__(self, data_dir: Path | str) -> None:
+        self._counter = SeqCounter(Path(data_dir) / COUNTER_FILE_NAME)
+
+    def record(self, conn, changes: list[Change]) -> list[int]:
+        return _record(conn, changes)
+
+    def publish(self, changes: Iterable[Change]) -> None:
+        batch = tuple(changes)
+        if batch:
+            self._counter.set(max(self._counter.get(), batch[-1].seq))
+
+    def subscribe(self, user: str, mailbox_id: int | None = None):
+        raise RuntimeError("ChangeLogWriter has no subscribers")
+
+    def close(self) -> None:
+        self._counter.close()
+
+
+def _record(conn, changes: list[Change]) -> list[int]:
+    """Write ``changes`` into the committing transaction; their ``seq`` numbers. Prunes the log now and
+    then (every ``PRUNE_EVERY`` numbers), in the same transaction."""
+    seqs = []
+    for change in changes:
+        cursor = conn.execute("INSERT INTO change_log (user, payload) VALUES (?, ?)", (change.user, encode(change)))
+        seqs.append(cursor.lastrowid)
+    if seqs[-1] // PRUNE_EVERY != (seqs[0] - 1) // PRUNE_EVERY:
+        conn.execute("DELETE FROM change_log WHERE seq <= ?", (seqs[-1] - KEEP,))
+    return seqs
+
+
 class _SharedSubscription(_InProcessSubscription):
     def receive_nowait(self) -> Change:
         self._feed.catch_up()
@@ -144,13 +184,7 @@ class SharedFeed(InProcessFeed):
     # --- the writer's side (any thread, under the store's writer lock) ---------------------------------
 
     def record(self, conn, changes: list[Change]) -> list[int]:
-        seqs = []
-        for change in changes:
-            cursor = conn.execute("INSERT INTO change_log (user, payload) VALUES (?, ?)", (change.user, encode(change)))
-            seqs.append(cursor.lastrowid)
-        if seqs[-1] // PRUNE_EVERY != (seqs[0] - 1) // PRUNE_EVERY:
-            conn.execute("DELETE FROM change_log WHERE seq <= ?", (seqs[-1] - KEEP,))
-        return seqs
+        return _record(conn, changes)
 
     def publish(self, changes: Iterable[Change]) -> None:
         batch = tuple(changes)
@@ -158,7 +192,7 @@ class SharedFeed(InProcessFeed):
             return
         super().publish(batch)
         # Under the writer lock, so the counter only grows.
-        self._counter.set(batch[-1].seq)
+        self._counter.set(max(self._counter.get(), batch[-1].seq))
         for fd in self._peer_fds:
             try:
                 os.write(fd, b"!")
