@@ -21,7 +21,7 @@ from . import flags as flagcodec
 from . import fulltext, names, uidranges
 from .blobs import blob_id_of
 from .delivery import ParsedBlob, prepare_blob
-from .errors import OverQuota
+from .errors import MailboxNotFound, OverQuota, UserNotFound
 from .feed import Change, ChangeKind
 from .records import AppendResult, NewMessage
 
@@ -41,6 +41,97 @@ class _Prepared:
     parsed: ParsedBlob | None
     wrote_blob: bool  # this delivery created the file (so a failed delivery removes it again)
     needs_sync: bool  # the file is not known durable yet: the group commit syncs it before committing
+
+
+@dataclass(slots=True)
+class _Quota:
+    """A user's quota row as the batch being committed sees it (the triggers move the real one)."""
+
+    used_bytes: int
+    quota_bytes: int | None
+    used_messages: int
+    quota_messages: int | None
+
+    def copy(self) -> _Quota:
+        return _Quota(self.used_bytes, self.quota_bytes, self.used_messages, self.quota_messages)
+
+
+@dataclass(slots=True)
+class _Target:
+    """A delivery target mailbox as the batch being committed sees it; written once, at the end."""
+
+    quota: _Quota  # shared by every target of the same user
+    mailbox_id: int
+    uid_validity: int
+    uid_next: int
+    highest_modseq: int
+    uid_ranges: str
+
+    def copy(self, quota: _Quota) -> _Target:
+        return _Target(quota, self.mailbox_id, self.uid_validity, self.uid_next, self.highest_modseq,
+                       self.uid_ranges)
+
+    def write(self, conn) -> None:
+        conn.execute(
+            "UPDATE mailboxes SET uid_next = ?, highest_modseq = ?, uid_ranges = ? WHERE id = ?",
+            (self.uid_next, self.highest_modseq, self.uid_ranges, self.mailbox_id),
+        )
+
+
+class _BatchFailed(Exception):
+    """A statement of the one-statement-per-table path failed: commit the batch delivery by delivery."""
+
+
+def _chunks(rows: list, size: int):
+    for start in range(0, len(rows), size):
+        yield rows[start:start + size]
+
+
+_BLOB_COLUMNS = (
+    "id, size, parsed, envelope, body, bodystructure, preview, sent_date, sent_day, subject, base_subject, "
+    "message_id, in_reply_to, refs, email_id, thread_id"
+)
+
+
+def _insert_blobs(conn, blobs: list[ParsedBlob]) -> None:
+    """New blob rows with their header index and full-text rows, a fixed number of statements for any
+    number of blobs. A blob row that exists already (another process delivered the same bytes) is kept;
+    only rows inserted here (``refcount = 0`` until their messages are inserted) get the other rows."""
+    for chunk in _chunks(blobs, 100):
+        conn.execute(
+            f"INSERT INTO blobs ({_BLOB_COLUMNS}) VALUES "
+            + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+            + " ON CONFLICT (id) DO NOTHING",
+            [value for parsed in chunk for value in (
+                parsed.blob_id, parsed.size, int(parsed.parsed), parsed.envelope, parsed.body, parsed.bodystructure,
+                parsed.preview, parsed.sent_date, parsed.sent_day, parsed.subject, parsed.base_subject,
+                parsed.message_id, parsed.in_reply_to, parsed.refs, parsed.email_id, parsed.thread_id)],
+        )
+        values = ", ".join(["(?, ?, ?, ?, ?)"] * len(chunk))
+        params = [value for parsed in chunk for value in (
+            parsed.blob_id, parsed.header_text, parsed.body_text, parsed.header_terms, parsed.body_terms)]
+        source = f"FROM (VALUES {values}) AS v JOIN blobs b ON b.id = v.column1 WHERE b.refcount = 0"
+        conn.execute(f"INSERT INTO blob_fulltext (num, header, body) SELECT b.num, v.column2, v.column3 {source}",
+                     params)
+        conn.execute(f"INSERT INTO blob_terms (rowid, header, body) SELECT b.num, v.column4, v.column5 {source}",
+                     params)
+        headers = [(parsed.blob_id, name, value) for parsed in chunk for name, value in parsed.headers]
+        for part in _chunks(headers, 300):
+            conn.execute(
+                "INSERT INTO blob_headers (blob, name, value_folded) SELECT b.num, v.column2, v.column3 FROM (VALUES "
+                + ", ".join(["(?, ?, ?)"] * len(part))
+                + ") AS v JOIN blobs b ON b.id = v.column1 WHERE b.refcount = 0",
+                [value for row in part for value in row],
+            )
+
+
+def _stage(targets: dict) -> dict:
+    """A copy of a batch's targets for one delivery, kept only if that delivery succeeds."""
+    staged = {key: quota.copy() for key, quota in targets.items() if key[1] is None}
+    for key, target in targets.items():
+        if key[1] is not None:
+            staged[key] = target.copy(staged[(key[0], None)])
+    return staged
 
 
 @dataclass(eq=False)
@@ -136,24 +227,31 @@ class DeliveryOperations:
         # Committed (at NORMAL, so already safe from kill -9); acknowledged once the WAL is on disk. Every
         # delivery waits here on its own, without the writer lock, sharing one fsync with everybody who
         # committed meanwhile, while the next leader may already be committing the next batch.
-        if request.wal_ticket:
-            self._wal_sync.wait(request.wal_ticket)
+        self._wait_durable(request.wal_ticket)
         return request.result
 
     def _commit_append_batch(self, batch: list[_AppendRequest]) -> None:
+        """Commit ``batch`` in one transaction, under the writer lock.
+
+        Every statement here is paid under the lock, and each one also gives up the GIL, which the leader
+        then has to win back from the threads busy parsing the next deliveries: with them running, that
+        costs about a switch interval (``sys.setswitchinterval``) per statement, far more than the
+        statement itself. So the batch is written with a fixed number of statements whatever its size
+        (``_insert_batch``: one multi-row INSERT per table); the refusals a delivery can meet (mailbox
+        or user gone, over quota) are decided beforehand in Python from the user and mailbox rows read
+        once per batch. Should a statement fail anyway (a row that cannot be stored), the transaction is
+        rolled back and the batch committed again delivery by delivery, each in its own savepoint, so
+        the failure stays with the delivery that caused it.
+        """
         try:
-            with self._transaction_locked() as tx:
+            try:
+                with self._transaction_locked() as tx:
+                    self._append_batch_locked(tx, batch)
+            except _BatchFailed:
                 for request in batch:
-                    published = len(tx.changes)
-                    tx.conn.execute("SAVEPOINT delivery")
-                    try:
-                        request.result = self._append_locked(tx, request.user, request.name, request.prepared)
-                        tx.conn.execute("RELEASE delivery")
-                    except Exception as error:
-                        tx.conn.execute("ROLLBACK TO delivery")
-                        tx.conn.execute("RELEASE delivery")
-                        del tx.changes[published:]
-                        request.error = error
+                    request.result = request.error = None
+                with self._transaction_locked() as tx:
+                    self._append_each_locked(tx, batch)
             for request in batch:
                 request.wal_ticket = tx.wal_ticket
         except BaseException as error:  # the commit itself failed: nobody in the batch is durable
@@ -165,45 +263,157 @@ class DeliveryOperations:
             for request in batch:
                 request.done = True
 
-    def _append_locked(self, tx: _Transaction, user: str, name: str, prepared: list[_Prepared]) -> AppendResult:
-        now = int(time.time())
+    def _append_batch_locked(self, tx: _Transaction, batch: list[_AppendRequest]) -> None:
         conn = tx.conn
-        user_id = self._user_id(conn, user)
-        info = self._mailbox_info(conn, user_id, name, target=True)
-        self._check_quota(conn, user_id, user, sum(len(p.raw) for p in prepared), len(prepared))
-        uid = info.uid_next
-        modseq = info.highest_modseq
-        rows = []
-        keywords: set[str] = set()
-        for item in prepared:
-            blob_num = self._ensure_blob(conn, item)
-            modseq += 1
-            item_keywords = self._canonical_keywords(conn, info.id, item.keywords)
-            self._add_keywords(conn, info.id, item_keywords)
-            rows.append(
-                (info.id, uid, blob_num, len(item.raw), item.internal_date, item.internal_tz, item.internal_day,
-                 now, item.bits, flagcodec.keywords_text(item_keywords), modseq)
-            )
-            keywords |= item_keywords
-            uid += 1
-        conn.executemany(
-            "INSERT INTO messages (mailbox_id, uid, blob, size, internal_date, internal_tz, internal_day, "
-            "save_date, flags, keywords, modseq, recent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
-            rows,
-        )
-        conn.execute(
-            "UPDATE mailboxes SET uid_next = ?, highest_modseq = ? WHERE id = ?", (uid, modseq, info.id)
-        )
-        self._extend_uid_ranges(conn, info.id, info.uid_next, uid - 1)
-        uids = tuple(row[1] for row in rows)
+        now = int(time.time())
+        targets: dict = {}
+        accepted: list[tuple[_AppendRequest, _Target, int]] = []
+        for request in batch:
+            try:
+                target = self._append_target(conn, targets, request.user, request.name)
+                self._check_target_quota(target, request.user, request.prepared)
+            except Exception as error:
+                request.error = error
+                continue
+            first_uid = self._assign(target, request.prepared)
+            accepted.append((request, target, first_uid))
+        try:
+            self._insert_batch(conn, now, accepted)
+        except Exception as error:
+            raise _BatchFailed from error
+        for request, target, first_uid in accepted:
+            request.result = self._announce(tx, request, target, first_uid)
+        for key, target in targets.items():
+            if key[1] is not None:
+                target.write(conn)
+
+    def _append_each_locked(self, tx: _Transaction, batch: list[_AppendRequest]) -> None:
+        """The slow path: one savepoint per delivery, so one failing delivery is rolled back alone."""
+        conn = tx.conn
+        now = int(time.time())
+        targets: dict = {}
+        for request in batch:
+            published = len(tx.changes)
+            conn.execute("SAVEPOINT delivery")
+            staged = _stage(targets)
+            try:
+                target = self._append_target(conn, staged, request.user, request.name)
+                self._check_target_quota(target, request.user, request.prepared)
+                first_uid = self._assign(target, request.prepared)
+                self._insert_batch(conn, now, [(request, target, first_uid)], one_by_one=True)
+                request.result = self._announce(tx, request, target, first_uid)
+                conn.execute("RELEASE delivery")
+                targets = staged
+            except Exception as error:
+                conn.execute("ROLLBACK TO delivery")
+                conn.execute("RELEASE delivery")
+                del tx.changes[published:]
+                request.error = error
+        for key, target in targets.items():
+            if key[1] is not None:
+                target.write(conn)
+
+    @staticmethod
+    def _check_target_quota(target: _Target, user: str, prepared: list[_Prepared]) -> None:
+        quota = target.quota
+        add_bytes = sum(len(p.raw) for p in prepared)
+        if quota.quota_bytes is not None and add_bytes and quota.used_bytes + add_bytes > quota.quota_bytes:
+            raise OverQuota(user, "STORAGE", quota.quota_bytes, quota.used_bytes + add_bytes)
+        if quota.quota_messages is not None and prepared and quota.used_messages + len(prepared) > quota.quota_messages:
+            raise OverQuota(user, "MESSAGE", quota.quota_messages, quota.used_messages + len(prepared))
+
+    @staticmethod
+    def _assign(target: _Target, prepared: list[_Prepared]) -> int:
+        """Give the delivery its UIDs and MODSEQs (in ``target``, the batch's view); the first UID."""
+        first_uid = target.uid_next
+        count = len(prepared)
+        if count:
+            target.uid_ranges = uidranges.append_run_text(target.uid_ranges, first_uid, first_uid + count - 1)
+        target.uid_next += count
+        target.highest_modseq += count
+        target.quota.used_bytes += sum(len(p.raw) for p in prepared)
+        target.quota.used_messages += count
+        return first_uid
+
+    def _insert_batch(self, conn, now: int, accepted: list, *, one_by_one: bool = False) -> None:
+        """The rows of the accepted deliveries: new blobs (with their header index and full-text rows)
+        and messages, each table with one multi-row INSERT (``one_by_one``: the slow path's own way)."""
+        new_blobs: dict[str, ParsedBlob] = {}
+        message_rows: list[tuple] = []
+        for request, target, first_uid in accepted:
+            modseq = target.highest_modseq - (target.uid_next - first_uid)
+            for offset, item in enumerate(request.prepared):
+                parsed = item.parsed
+                if parsed is None and one_by_one:
+                    # Known when prepared, but the row may have been collected since: then parse it now. (The
+                    # fast path finds out through the messages INSERT below, and comes here.)
+                    if conn.execute("SELECT 1 FROM blobs WHERE id = ?", (item.blob_id,)).fetchone() is None:
+                        parsed = prepare_blob(item.raw, item.blob_id, self.summarize)
+                if parsed is not None:
+                    new_blobs.setdefault(item.blob_id, parsed)
+                # A garbage collection between our write and this lock may have removed the file.
+                if not self.blobs.exists(item.blob_id):
+                    self.blobs.put(item.raw, item.blob_id)
+                keywords = item.keywords
+                if keywords:
+                    keywords = self._canonical_keywords(conn, target.mailbox_id, keywords)
+                    self._add_keywords(conn, target.mailbox_id, keywords)
+                message_rows.append(
+                    (target.mailbox_id, first_uid + offset, item.blob_id, len(item.raw), item.internal_date,
+                     item.internal_tz, item.internal_day, now, item.bits, flagcodec.keywords_text(keywords),
+                     modseq + offset + 1)
+                )
+        if new_blobs:
+            _insert_blobs(conn, list(new_blobs.values()))
+        inserted = 0
+        for chunk in _chunks(message_rows, 400):
+            inserted += conn.execute(
+                "INSERT INTO messages (mailbox_id, uid, blob, size, internal_date, internal_tz, internal_day, "
+                "save_date, flags, keywords, modseq, recent) "
+                "SELECT v.column1, v.column2, b.num, v.column4, v.column5, v.column6, v.column7, v.column8, "
+                "v.column9, v.column10, v.column11, 1 FROM (VALUES "
+                + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+                + ") AS v JOIN blobs b ON b.id = v.column3 ORDER BY v.column2",
+                [value for row in chunk for value in row],
+            ).rowcount
+        if inserted != len(message_rows):  # the JOIN dropped a message whose blob row is missing
+            raise LookupError("a delivered message found no blob row")
+
+    def _announce(self, tx: _Transaction, request: _AppendRequest, target: _Target, first_uid: int) -> AppendResult:
+        """The delivery's change for the feed, and its result."""
+        count = len(request.prepared)
+        uids = tuple(range(first_uid, first_uid + count))
+        last_modseq = target.highest_modseq - (target.uid_next - first_uid - count)
+        modseqs = tuple(range(last_modseq - count + 1, last_modseq + 1))
+        flags = tuple(flagcodec.decode(item.bits, flagcodec.keywords_text(item.keywords)) for item in request.prepared)
         tx.changes.append(
             Change(
-                0, ChangeKind.MESSAGES_ADDED, user, info.id, name, uids,
-                tuple(flagcodec.decode(row[8], row[9]) for row in rows), tuple(row[10] for row in rows),
-                highest_modseq=modseq, uid_next=uid,
+                0, ChangeKind.MESSAGES_ADDED, request.user, target.mailbox_id, request.name, uids, flags, modseqs,
+                highest_modseq=last_modseq, uid_next=first_uid + count,
             )
         )
-        return AppendResult(info.id, info.uid_validity, uids, modseq)
+        return AppendResult(target.mailbox_id, target.uid_validity, uids, last_modseq)
+
+    def _append_target(self, conn, targets: dict, user: str, name: str) -> _Target:
+        """The target mailbox of a delivery, read once per batch (keys ``(user, name)``; the user's
+        ``_Quota`` under ``(user, None)``)."""
+        target = targets.get((user, name))
+        if target is None:
+            row = conn.execute(
+                "SELECT u.used_storage_bytes, u.quota_storage_bytes, u.used_messages, u.quota_messages, "
+                "mb.id, mb.uid_validity, mb.uid_next, mb.highest_modseq, mb.uid_ranges "
+                "FROM users u LEFT JOIN mailboxes mb ON mb.user_id = u.id AND mb.name = ? WHERE u.name = ?",
+                (name, user),
+            ).fetchone()
+            if row is None:
+                raise UserNotFound(user)
+            if row[4] is None:
+                raise MailboxNotFound(name, target=True)
+            quota = targets.get((user, None))
+            if quota is None:
+                quota = targets[(user, None)] = _Quota(*row[:4])
+            target = targets[(user, name)] = _Target(quota, *row[4:])
+        return target
 
     def _prepare(self, message: NewMessage) -> _Prepared:
         bits, keywords = flagcodec.encode(message.flags)
@@ -234,31 +444,6 @@ class DeliveryOperations:
             raw, blob_id, bits, keywords, int(when.timestamp()), int(offset.total_seconds() // 60),
             when.date().toordinal(), parsed, wrote_blob, needs_sync,
         )
-
-    def _ensure_blob(self, conn, item: _Prepared) -> int:
-        """The blob row for ``item`` (inserted with its parsed data if new); its file exists now."""
-        row = conn.execute("SELECT num FROM blobs WHERE id = ?", (item.blob_id,)).fetchone()
-        if row is not None:
-            num = row[0]
-        else:
-            parsed = item.parsed or prepare_blob(item.raw, item.blob_id, self.summarize)
-            num = conn.execute(
-                "INSERT INTO blobs (id, size, parsed, envelope, body, bodystructure, preview, sent_date, sent_day, "
-                "subject, base_subject, message_id, in_reply_to, refs, email_id, thread_id) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (parsed.blob_id, parsed.size, int(parsed.parsed), parsed.envelope, parsed.body, parsed.bodystructure,
-                 parsed.preview, parsed.sent_date, parsed.sent_day, parsed.subject, parsed.base_subject,
-                 parsed.message_id, parsed.in_reply_to, parsed.refs, parsed.email_id, parsed.thread_id),
-            ).lastrowid
-            conn.executemany(
-                "INSERT INTO blob_headers (blob, name, value_folded) VALUES (?, ?, ?)",
-                [(num, header, value) for header, value in parsed.headers],
-            )
-            fulltext.insert(conn, num, parsed.header_text, parsed.body_text, parsed.header_terms, parsed.body_terms)
-        # A garbage collection between our write and this lock may have removed the file: write it again.
-        if not self.blobs.exists(item.blob_id):
-            self.blobs.put(item.raw, item.blob_id)
-        return num
 
     def _extend_uid_ranges(self, conn, mailbox_id: int, low: int, high: int) -> None:
         text = conn.execute("SELECT uid_ranges FROM mailboxes WHERE id = ?", (mailbox_id,)).fetchone()[0]

@@ -99,7 +99,7 @@ from .locking import LOCK_FILE_NAME, WriterLock
 from .mailboxes import MailboxOperations
 from .messages import FETCH_FIELDS, MessageOperations
 from .records import QuotaUsage, UserInfo
-from .syncing import GroupSync
+from .syncing import GroupSync, WalCheckpointer
 from .uidsets import UidSets
 
 T = TypeVar("T")
@@ -163,10 +163,15 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
         self.collection_pending = False
         self.summarize = summarize or default_summarize
         self.db_path = self.data_dir / "meta.sqlite3"
+        self._checkpointer = WalCheckpointer(self.db_path, connect)  # checkpoints outside the writer lock
         # Re-entrant so that ``call_if_writer_free`` can hold it around a method that takes it again;
         # ``process_shared`` (several server processes on this data directory) adds an flock (locking.py).
         self._lock = WriterLock(self.data_dir / LOCK_FILE_NAME if process_shared else None)
         self._writer = connect(self.db_path, synchronous)
+        if self.synchronous in _SYNCING:
+            # Durable commits checkpoint outside the writer lock (``WalCheckpointer``, every 500 frames);
+            # SQLite's own checkpoint, inside a COMMIT and so under the lock, is left as a far safety net.
+            self._writer.execute("PRAGMA wal_autocheckpoint = 10000")
         try:
             schema.migrate(self._writer)
         except BaseException:
@@ -235,12 +240,14 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
         with self._lock:
             with self._transaction_locked(durable) as tx:
                 yield tx
-        self._wait_durable(tx)  # outside the writer lock: see "Durability"
+        self._wait_durable(tx.wal_ticket)  # outside the writer lock: see "Durability"
 
-    def _wait_durable(self, tx: _Transaction) -> None:
-        """Return once ``tx``'s commit is on disk (at once for relaxed or non-syncing transactions)."""
-        if tx.wal_ticket:
-            self._wal_sync.wait(tx.wal_ticket)
+    def _wait_durable(self, wal_ticket: int) -> None:
+        """Return once the commit of ``wal_ticket`` is on disk (at once for relaxed or non-syncing
+        transactions, whose ticket is 0); then checkpoint the WAL if it has grown (``WalCheckpointer``)."""
+        if wal_ticket:
+            self._wal_sync.wait(wal_ticket)
+            self._checkpointer.maybe_run()
 
     @property
     def _wal_unsynced(self) -> bool:

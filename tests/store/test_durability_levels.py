@@ -204,3 +204,37 @@ def test_inline_expunge_leaves_blob_collection_to_the_caller(full_store):
     assert not full_store.blobs.exists(blob_id)
     assert not full_store._wal_unsynced  # synced before the file went
     assert full_store.fsck().clean
+
+
+def test_durable_commits_checkpoint_the_wal_outside_the_writer_lock(tmp_path):
+    import threading
+
+    with Store.open(tmp_path / "data", durable=False, synchronous="FULL") as store:
+        store.create_user("alice")
+        assert store._writer.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 10000  # SQLite's: far off
+        checkpointer = store._checkpointer
+        checkpointer._pages = 40
+        real_run = checkpointer.maybe_run
+        lock_free_during_checkpoint = []
+
+        def maybe_run():
+            if checkpointer.frames_behind() >= checkpointer._pages:
+                # Asked from another thread: the writer lock is re-entrant.
+                probe = threading.Thread(target=lambda: lock_free_during_checkpoint.append(try_lock()))
+                probe.start()
+                probe.join(10)
+            real_run()
+
+        def try_lock():
+            if store._lock.acquire(blocking=False):
+                store._lock.release()
+                return True
+            return False
+
+        checkpointer.maybe_run = maybe_run
+        for n in range(12):
+            store.append("alice", "INBOX", make_message(100 + n, body_kb=20))
+        assert checkpointer.checkpoints >= 2
+        assert lock_free_during_checkpoint and all(lock_free_during_checkpoint)
+        assert checkpointer.frames_behind() < 40 + 60  # at most what the commits since the last one added
+        assert store.status("alice", "INBOX").messages == 12
