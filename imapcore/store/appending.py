@@ -12,6 +12,7 @@ blob files it created that nothing refers to.
 from __future__ import annotations
 
 import datetime as _dt
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -113,8 +114,11 @@ def _insert_blobs(conn, blobs: list[ParsedBlob]) -> None:
         source = f"FROM (VALUES {values}) AS v JOIN blobs b ON b.id = v.column1 WHERE b.refcount = 0"
         conn.execute(f"INSERT INTO blob_fulltext (num, header, body) SELECT b.num, v.column2, v.column3 {source}",
                      params)
-        conn.execute(f"INSERT INTO blob_terms (rowid, header, body) SELECT b.num, v.column4, v.column5 {source}",
-                     params)
+        # Words computed already (an unparsable message: nothing to index) go into the index now; the
+        # others wait for the deferred indexer (fulltext.py, "Deferred indexing").
+        conn.execute(f"INSERT INTO blob_terms (rowid, header, body) SELECT b.num, v.column4, v.column5 {source} "
+                     "AND v.column4 IS NOT NULL", params)
+        conn.execute(f"INSERT INTO fulltext_pending (num) SELECT b.num {source} AND v.column4 IS NULL", params)
         headers = [(parsed.blob_id, name, value) for parsed in chunk for name, value in parsed.headers]
         for part in _chunks(headers, 300):
             conn.execute(
@@ -147,6 +151,11 @@ class _AppendRequest:
 
 class DeliveryOperations:
     """Mixin of ``Store`` (uses its connections, transactions and blob store)."""
+
+    #: A delivering thread that finds this many blobs waiting for the trigram index, after its own
+    #: acknowledgement, indexes them (``fulltext.index_pending``) before returning.
+    fulltext_batch = 64
+    _fulltext_backlog: int | None = None  # blobs waiting, as far as this process knows (None: count them)
 
     def append(
         self,
@@ -228,7 +237,33 @@ class DeliveryOperations:
         # delivery waits here on its own, without the writer lock, sharing one fsync with everybody who
         # committed meanwhile, while the next leader may already be committing the next batch.
         self._wait_durable(request.wal_ticket)
+        self._index_if_backlogged()
         return request.result
+
+    def index_pending(self, limit: int | None = None) -> int:
+        """Put blobs delivered since into the trigram index (SEARCH is exact without it, only slower on
+        the pending ones); at most ``limit`` (None: all). Blocking; the number indexed."""
+        total = 0
+        while limit is None or total < limit:
+            batch = 256 if limit is None else min(256, limit - total)
+            done = fulltext.index_pending(self, batch)
+            total += done
+            self._fulltext_backlog = max(0, (self._fulltext_backlog or 0) - done)
+            if done < batch:
+                break
+        return total
+
+    def _index_if_backlogged(self) -> None:
+        if self._fulltext_backlog is None:
+            self._fulltext_backlog = fulltext.pending_count(self._reader())
+        if self._fulltext_backlog < self.fulltext_batch:
+            return
+        running = self.__dict__.setdefault("_indexing", threading.Lock())
+        if running.acquire(blocking=False):  # one indexer at a time; the others go on delivering
+            try:
+                self.index_pending(limit=max(self.fulltext_batch, 256))
+            finally:
+                running.release()
 
     def _commit_append_batch(self, batch: list[_AppendRequest]) -> None:
         """Commit ``batch`` in one transaction, under the writer lock.
@@ -283,6 +318,9 @@ class DeliveryOperations:
             raise _BatchFailed from error
         for request, target, first_uid in accepted:
             request.result = self._announce(tx, request, target, first_uid)
+        if self._fulltext_backlog is not None:  # None: counted in the database when first needed
+            self._fulltext_backlog += sum(
+                1 for request, _, _ in accepted for item in request.prepared if item.parsed is not None)
         for key, target in targets.items():
             if key[1] is not None:
                 target.write(conn)

@@ -47,8 +47,10 @@ class ParsedBlob:
     headers: tuple[tuple[str, str], ...]  # (lower-case name, search-folded decoded value)
     header_text: str  # full-text column "header": decoded "name: value" lines, search-folded
     body_text: str  # full-text column "body": the decoded text parts, search-folded
-    header_terms: str  # what the trigram index gets for header_text (fulltext.index_terms)
-    body_terms: str  # ... and for body_text
+    # What the trigram index gets (fulltext.index_terms), or None: computed later by the deferred indexer
+    # (``fulltext.index_pending``), which is what deliveries do (fulltext.py, "Deferred indexing").
+    header_terms: str | None
+    body_terms: str | None
 
 
 def default_summarize(raw: bytes):
@@ -61,7 +63,8 @@ def _short_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
 
-def prepare_blob(raw: bytes, blob_id: str, summarize: Callable[[bytes], object]) -> ParsedBlob:
+def prepare_blob(raw: bytes, blob_id: str, summarize: Callable[[bytes], object], *,
+                 index_terms_now: bool = False) -> ParsedBlob:
     email_id = "M" + blob_id[:24]
     try:
         summary = summarize(raw)
@@ -106,6 +109,6 @@ def prepare_blob(raw: bytes, blob_id: str, summarize: Callable[[bytes], object])
         headers=headers,
         header_text=header_text,
         body_text=body_text,
-        header_terms=index_terms(header_text),
-        body_terms=index_terms(body_text),
+        header_terms=index_terms(header_text) if index_terms_now else None,
+        body_terms=index_terms(body_text) if index_terms_now else None,
     )

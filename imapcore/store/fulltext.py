@@ -26,6 +26,22 @@ indexed values: they are recomputed from ``blob_fulltext`` (``index_terms`` is a
 removal (``delete``) always reads the stored text first. Should the two ever disagree (a crash cannot
 cause it: both change in one transaction), the index only returns extra candidates, never misses one
 that ``insert`` indexed.
+
+Deferred indexing (schema version 4, ``fulltext_pending``): a delivery stores the folded text
+(``blob_fulltext``) and records the blob as pending, in its own transaction; the trigram index of its
+words is built later, in batches, by ``index_pending`` (as Dovecot's full-text indexing is lazy). Why,
+measured (20 KB generated messages, the shared 2-core machine): ``index_terms`` of a 20 KB text is
+0.2 ms of Python per delivery, paid holding the GIL that every other delivery (and the group-commit
+leader) waits for; and an FTS5 insert per transaction writes about 11 WAL pages (a new segment and its
+merges), where a batch of 20 documents writes 1.4 per document at a fifth of the CPU (0.03 instead of
+0.16 ms). Deliveries get cheaper, and the index is cheaper to build in batches.
+
+SEARCH stays exact at every moment, with no catch-up: ``condition`` adds to the index's answer the
+pending blobs whose stored text contains the needle (``instr``, the check used everywhere else), in the
+same read snapshot. A crash loses no work: the pending row commits with the delivery, the index rows
+with the pending row's removal. Who runs ``index_pending``: the delivering thread that finds, after its
+acknowledgement, ``DeliveryOperations.fulltext_batch`` blobs waiting (so the backlog stays bounded and
+the batches efficient, with no thread of its own), and anyone through ``Store.index_pending()``.
 """
 
 from __future__ import annotations
@@ -63,13 +79,56 @@ def insert(conn, num: int, header: str, body: str, header_terms: str | None = No
 
 
 def delete(conn, num: int) -> bool:
-    """Remove blob ``num`` from both tables; False if it had no full-text row."""
+    """Remove blob ``num`` from both tables (a pending blob from the pending list instead: it is not in
+    the trigram index, and a contentless FTS5 'delete' of values never inserted corrupts the index);
+    False if it had no full-text row."""
     row = conn.execute("SELECT header, body FROM blob_fulltext WHERE num = ?", (num,)).fetchone()
     if row is None:
         return False
-    conn.execute(_DELETE_TERMS, (num, index_terms(row[0]), index_terms(row[1])))
+    if conn.execute("DELETE FROM fulltext_pending WHERE num = ?", (num,)).rowcount == 0:
+        conn.execute(_DELETE_TERMS, (num, index_terms(row[0]), index_terms(row[1])))
     conn.execute("DELETE FROM blob_fulltext WHERE num = ?", (num,))
     return True
+
+
+def index_pending(store, limit: int = 256) -> int:
+    """Index up to ``limit`` pending blobs (oldest first) in one transaction; how many were indexed.
+
+    The texts are read and their words computed outside the writer lock. Under it, only blobs still
+    pending *and still the same blob* (a collected blob's number may be given again) are indexed, and
+    their pending rows removed, in a relaxed transaction: nothing can be lost, since until it is on disk
+    the pending rows are not removed either. Safe to call from several threads.
+    """
+    rows = store._reader().execute(
+        "SELECT p.num, b.id, c.header, c.body FROM fulltext_pending p JOIN blobs b ON b.num = p.num "
+        "JOIN blob_fulltext c ON c.num = p.num ORDER BY p.num LIMIT ?",
+        (limit,),
+    ).fetchall()
+    if not rows:
+        return 0
+    values = [(num, blob_id, index_terms(header), index_terms(body)) for num, blob_id, header, body in rows]
+    indexed = 0
+    with store._transaction(durable=False) as tx:
+        conn = tx.conn
+        for start in range(0, len(values), 200):
+            chunk = values[start:start + 200]
+            source = (
+                "FROM (VALUES " + ", ".join(["(?, ?, ?, ?)"] * len(chunk)) + ") AS v JOIN fulltext_pending p "
+                "ON p.num = v.column1 JOIN blobs b ON b.num = v.column1 AND b.id = v.column2"
+            )
+            params = [value for row in chunk for value in row]
+            conn.execute(
+                f"INSERT INTO blob_terms (rowid, header, body) SELECT v.column1, v.column3, v.column4 {source}", params
+            )
+            indexed += conn.execute(
+                f"DELETE FROM fulltext_pending WHERE num IN (SELECT v.column1 {source})", params
+            ).rowcount
+    return indexed
+
+
+def pending_count(conn) -> int:
+    """Blobs not in the trigram index yet."""
+    return conn.execute("SELECT count(*) FROM fulltext_pending").fetchone()[0]
 
 
 def _phrase(piece: str) -> str:
@@ -89,19 +148,25 @@ def condition(needle: str, *, body_only: bool, param) -> str:
     )
     exact = len(pieces) == 1 and pieces[0] == needle  # one word: the index answers exactly
     column = "body : " if body_only else ""
-    if pieces:
-        query = param(" AND ".join(column + _phrase(piece) for piece in pieces))
-        if exact:
-            return f"m.blob IN (SELECT rowid FROM blob_terms WHERE blob_terms MATCH {query})"
-        source = (
-            "blob_terms t CROSS JOIN blob_fulltext c ON c.num = t.rowid "
-            f"WHERE blob_terms MATCH {query} AND"
-        )
-    else:
-        source = "blob_fulltext c WHERE"
-    if body_only:
-        check = f"instr(c.body, {param(needle)}) > 0"
-    else:
+
+    def check() -> str:
+        if body_only:
+            return f"instr(c.body, {param(needle)}) > 0"
         first = param(needle)
-        check = f"(instr(c.header, {first}) > 0 OR instr(c.body, {param(needle)}) > 0)"
-    return f"m.blob IN (SELECT c.num FROM {source} {check})"
+        return f"(instr(c.header, {first}) > 0 OR instr(c.body, {param(needle)}) > 0)"
+
+    if not pieces:  # the stored texts alone, pending blobs included
+        return f"m.blob IN (SELECT c.num FROM blob_fulltext c WHERE {check()})"
+    query = param(" AND ".join(column + _phrase(piece) for piece in pieces))
+    if exact:
+        indexed = f"m.blob IN (SELECT rowid FROM blob_terms WHERE blob_terms MATCH {query})"
+    else:
+        indexed = (
+            "m.blob IN (SELECT c.num FROM blob_terms t CROSS JOIN blob_fulltext c ON c.num = t.rowid "
+            f"WHERE blob_terms MATCH {query} AND {check()})"
+        )
+    # Blobs not in the trigram index yet: their stored text, checked the same way ("Deferred indexing").
+    pending = (
+        f"m.blob IN (SELECT c.num FROM fulltext_pending p JOIN blob_fulltext c ON c.num = p.num WHERE {check()})"
+    )
+    return f"({indexed} OR {pending})"

@@ -208,8 +208,18 @@ CREATE TABLE change_log (
 """
 
 
+# Version 4: blobs whose words are not in the trigram index yet (``fulltext.py``, "Deferred indexing"):
+# deliveries record them here, in their own transaction, and ``fulltext.index_pending`` indexes them in
+# batches. Rows already stored are all indexed, so the migration adds the table and nothing else.
+_V4 = """
+CREATE TABLE fulltext_pending (
+    num INTEGER PRIMARY KEY
+);
+"""
+
+
 #: MIGRATIONS[n] upgrades schema version n to n + 1: an SQL script, or a function of the connection.
-MIGRATIONS: tuple = (_V1, _v2, _V3)
+MIGRATIONS: tuple = (_V1, _v2, _V3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 #: The counter triggers, by name (the bulk loader of the benchmark drops and recreates them).

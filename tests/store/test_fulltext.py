@@ -20,6 +20,7 @@ def _conn():
     conn = sqlite3.connect(":memory:", isolation_level=None)
     for statement in fulltext.SCHEMA:
         conn.execute(statement)
+    conn.execute(schema._V4)  # fulltext_pending
     return conn
 
 
@@ -35,7 +36,9 @@ def _query(conn, needle, body_only=False):
     return [num for (num,) in conn.execute(sql, params)]
 
 
-def test_condition_is_exact_substring_semantics():
+@pytest.mark.parametrize("pending", [(), (2, 4), (1, 2, 3, 4)])
+def test_condition_is_exact_substring_semantics(pending):
+    """Exact whether a blob is in the trigram index or still pending (its stored text checked)."""
     conn = _conn()
     texts = {
         1: ("subject: hello", "alpha bravo charlie alpha"),
@@ -44,7 +47,11 @@ def test_condition_is_exact_substring_semantics():
         4: ("h: near*", 'say "quoted" (par) or not nul\0byte'),
     }
     for num, (header, body) in texts.items():
-        fulltext.insert(conn, num, header, body)
+        if num in pending:  # what a delivery does: the text stored, the words left to the indexer
+            conn.execute("INSERT INTO blob_fulltext (num, header, body) VALUES (?, ?, ?)", (num, header, body))
+            conn.execute("INSERT INTO fulltext_pending (num) VALUES (?)", (num,))
+        else:
+            fulltext.insert(conn, num, header, body)
     for needle in ["alpha", "lph", "alpha bravo", "bravo alpha", "bravo\r\nalpha", "o c", "xy z", "y z", "a", "z",
                    "charlie alpha", "hello", "subject: b", "nothing", "alpha  bravo", '"quoted"', "(par",
                    "near*", "or not", "nul\0byte", "ul\0by", "\0"]:
@@ -87,11 +94,12 @@ def test_version_1_database_is_migrated_and_searchable(tmp_path):
     conn.execute("ALTER TABLE mailboxes DROP COLUMN expunge_floor")
     conn.execute("ALTER TABLE mailboxes DROP COLUMN expunge_records")
     conn.execute("DROP TABLE change_log")  # version 3
+    conn.execute("DROP TABLE fulltext_pending")  # version 4
     conn.execute("PRAGMA user_version = 1")
     conn.execute("COMMIT")
     conn.close()
     with Store.open(data, durable=False) as store:
-        assert schema.version(store._writer) == schema.SCHEMA_VERSION == 3
+        assert schema.version(store._writer) == schema.SCHEMA_VERSION == 4
         box = store.mailbox("u", "INBOX").id
         assert store.search(box, SearchKey("BODY", ("ZEBRA",))) == [1]
         assert store.search(box, SearchKey("TEXT", ("old one",))) == [1]
@@ -210,3 +218,64 @@ def test_concurrent_deliveries_all_commit_durably(tmp_path, threads):
         assert sum(batches) == len(raws)
         assert store.status("u", "INBOX").messages == len(raws)
         assert store.fsck().clean
+
+
+def test_deferred_indexing_keeps_search_exact_and_survives_a_restart(tmp_path):
+    from imapcore.store import FlagMode
+
+    data = tmp_path / "d"
+    words = ["zebra", "yak", "walrus", "zebra yak"]
+    with Store.open(data, durable=False) as store:
+        store.create_user("u")
+        store.fulltext_batch = 10**6  # no indexing by the delivering threads in this test
+        for n, word in enumerate(words):
+            store.append("u", "INBOX", f"Subject: m{n}\r\n\r\nthe {word} text\r\n".encode())
+        assert fulltext.pending_count(store._reader()) == 4
+        box = store.mailbox("u", "INBOX").id
+        assert store.search(box, SearchKey("BODY", ("zebra",))) == [1, 4]  # from the stored text
+        assert store.search(box, SearchKey("TEXT", ("m2",))) == [3]
+    with Store.open(data, durable=False) as store:  # a restart: the pending rows are still there
+        store.fulltext_batch = 10**6
+        box = store.mailbox("u", "INBOX").id
+        assert fulltext.pending_count(store._reader()) == 4
+        assert store.index_pending(limit=3) == 3
+        assert store.search(box, SearchKey("BODY", ("zebra",))) == [1, 4]  # 1 indexed, 4 still pending
+        assert store.index_pending() == 1
+        assert fulltext.pending_count(store._reader()) == 0
+        assert store.search(box, SearchKey("BODY", ("zebra",))) == [1, 4]  # from the index
+        assert store.search(box, SearchKey("BODY", ("yak",))) == [2, 4]
+        assert store.index_pending() == 0
+        # Collecting an indexed blob and a pending one leaves the index consistent.
+        store.append("u", "INBOX", b"Subject: new\r\n\r\nthe zebra again\r\n")
+        store.store_flags(box, [1, 5], FlagMode.ADD, ["\\Deleted"])
+        store.expunge(box)
+        assert fulltext.pending_count(store._reader()) == 0
+        store._writer.execute("INSERT INTO blob_terms (blob_terms) VALUES ('integrity-check')")
+        assert store.search(box, SearchKey("BODY", ("zebra",))) == [4]
+        assert store.fsck().clean
+
+
+def test_delivering_threads_index_the_backlog_in_batches(tmp_path):
+    with Store.open(tmp_path / "d", durable=False) as store:
+        store.create_user("u")
+        store.fulltext_batch = 5
+        calls = []
+        real = fulltext.index_pending
+        fulltext_module = fulltext
+
+        def counting(store_, limit):
+            done = real(store_, limit)
+            calls.append(done)
+            return done
+
+        fulltext_module.index_pending = counting
+        try:
+            for n in range(12):
+                store.append("u", "INBOX", f"Subject: m{n}\r\n\r\nword{n} text\r\n".encode())
+        finally:
+            fulltext_module.index_pending = real
+        assert calls == [5, 5]  # at the 5th and the 10th delivery
+        assert fulltext.pending_count(store._reader()) == 2
+        box = store.mailbox("u", "INBOX").id
+        assert store.search(box, SearchKey("BODY", ("word11",))) == [12]
+        assert store.search(box, SearchKey("BODY", ("word3",))) == [4]
