@@ -57,8 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         "uses; default: all of them through the command line)",
     )
     parser.add_argument("--workers", default="auto",
-                        help="imapcore serve --workers (default auto: one worker process per CPU, as Dovecot "
-                        "also runs its sessions on every core)")
+                        help="imapcore serve --workers (default auto, imapcore's own default: one worker "
+                        "process per CPU)")
     parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE")
     args = parser.parse_args(argv)
 

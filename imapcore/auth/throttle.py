@@ -34,6 +34,7 @@ import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 #: The remote address (host string) of the session running in this task, or None (tests, local tools).
@@ -86,7 +87,7 @@ class ThrottlePolicy:
         return min(self.delay_max_s, self.delay_s * 2.0**extra)
 
 
-class _Record:
+class Record:
     __slots__ = ("failures", "in_flight", "last_failure", "not_before", "banned_until")
 
     def __init__(self) -> None:
@@ -97,14 +98,56 @@ class _Record:
         self.banned_until = -math.inf
 
 
-class AuthThrottle:
-    """Failure accounting; ``clock`` is injectable for tests (``time.monotonic`` by default)."""
+#: The two tables of records.
+ADDRESSES = "address"
+USERS = "user"
 
-    def __init__(self, policy: ThrottlePolicy | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+
+class MemoryRecords:
+    """The records of one process: two ordered dicts, oldest first, at most ``max_keys`` each.
+
+    The interface ``AuthThrottle`` uses, so that several worker processes can share their records
+    instead (``imapcore.server.sharedstate.SharedRecords``): ``session()`` brackets one operation (here
+    nothing: the records are live objects), ``get``, ``put`` (``recent``: it counts as used now, for the
+    oldest-first bound), ``delete`` and ``count``."""
+
+    def __init__(self, max_keys: int) -> None:
+        self.max_keys = max_keys
+        self._tables: dict[str, OrderedDict[str, Record]] = {ADDRESSES: OrderedDict(), USERS: OrderedDict()}
+
+    @contextmanager
+    def session(self):
+        yield self
+
+    def get(self, table: str, key: str) -> Record | None:
+        return self._tables[table].get(key)
+
+    def put(self, table: str, key: str, record: Record, recent: bool = False) -> None:
+        entries = self._tables[table]
+        if key not in entries:
+            entries[key] = record
+            # Forget the oldest keys beyond the bound (one flood of random names cannot grow the table).
+            while len(entries) > self.max_keys:
+                entries.popitem(last=False)
+        elif recent:
+            entries.move_to_end(key)
+
+    def delete(self, table: str, key: str) -> None:
+        self._tables[table].pop(key, None)
+
+    def count(self) -> int:
+        return sum(len(entries) for entries in self._tables.values())
+
+
+class AuthThrottle:
+    """Failure accounting; ``clock`` is injectable for tests (``time.monotonic`` by default, the same
+    clock in every process of the machine, which shared ``records`` rely on)."""
+
+    def __init__(self, policy: ThrottlePolicy | None = None, clock: Callable[[], float] = time.monotonic,
+                 records=None) -> None:
         self.policy = policy or ThrottlePolicy()
         self._clock = clock
-        self._addresses: OrderedDict[str, _Record] = OrderedDict()
-        self._users: OrderedDict[str, _Record] = OrderedDict()
+        self._records = records if records is not None else MemoryRecords(self.policy.max_keys)
 
     # --- queries ---------------------------------------------------------------------------------------
 
@@ -112,19 +155,24 @@ class AuthThrottle:
         """Is this address (a host string; its key is computed here) refused right now?"""
         if address is None:
             return False
-        record = self._get(self._addresses, address_key(address))
-        return record is not None and record.banned_until > self._clock()
+        with self._records.session() as records:
+            record = self._get(records, ADDRESSES, address_key(address))
+            return record is not None and record.banned_until > self._clock()
 
     def failures(self, address: str | None = None, user: str | None = None) -> int:
         if address is not None:
-            table, key = self._addresses, address_key(address)
+            table, key = ADDRESSES, address_key(address)
         else:
-            table, key = self._users, None if user is None else _user_key(user)
-        record = self._get(table, key) if key is not None else None
-        return 0 if record is None else record.failures
+            table, key = USERS, None if user is None else _user_key(user)
+        if key is None:
+            return 0
+        with self._records.session() as records:
+            record = self._get(records, table, key)
+            return 0 if record is None else record.failures
 
     def tracked(self) -> int:
-        return len(self._addresses) + len(self._users)
+        with self._records.session() as records:
+            return records.count()
 
     # --- one attempt ----------------------------------------------------------------------------------
 
@@ -140,71 +188,87 @@ class AuthThrottle:
         now = self._clock()
         policy = self.policy
         wait = 0.0
-        if address is not None:
-            record = self._touch(self._addresses, address_key(address), now)
-            if record.banned_until > now:
-                raise AddressBanned(record.banned_until - now)
-            # Attempts in flight count as failures once the address has failed, and beyond
-            # ``parallel_free`` before that (a client opening a few connections at once is not slowed).
-            in_flight = record.in_flight if record.failures else max(0, record.in_flight - policy.parallel_free)
-            counted = record.failures + in_flight
-            start = now
-            if counted:
-                # After the last failure's answer, and after the previous attempt's turn: whichever is later.
-                start = max(now, record.last_failure + policy.delay(record.failures),
-                            record.not_before + policy.delay(counted))
-            record.not_before = start
-            record.in_flight += 1
-            wait = start - now
-        user_record = self._get(self._users, _user_key(user))
-        if user_record is not None:
-            wait = max(wait, user_record.last_failure + policy.delay(user_record.failures) - now)
+        with self._records.session() as records:
+            if address is not None:
+                key = address_key(address)
+                record = self._touch(records, ADDRESSES, key, now)
+                if record.banned_until > now:
+                    raise AddressBanned(record.banned_until - now)
+                # Attempts in flight count as failures once the address has failed, and beyond
+                # ``parallel_free`` before that (a client opening a few connections at once is not slowed).
+                in_flight = record.in_flight if record.failures else max(0, record.in_flight - policy.parallel_free)
+                counted = record.failures + in_flight
+                start = now
+                if counted:
+                    # After the last failure's answer, and after the previous attempt's turn: whichever is later.
+                    start = max(now, record.last_failure + policy.delay(record.failures),
+                                record.not_before + policy.delay(counted))
+                record.not_before = start
+                record.in_flight += 1
+                records.put(ADDRESSES, key, record)
+                wait = start - now
+            user_record = self._get(records, USERS, _user_key(user))
+            if user_record is not None:
+                wait = max(wait, user_record.last_failure + policy.delay(user_record.failures) - now)
         return wait
 
     def abandon(self, address: str | None) -> None:
         """End a reservation without a verdict (the session was cancelled while it waited)."""
-        if address is not None:
-            record = self._addresses.get(address_key(address))
+        if address is None:
+            return
+        with self._records.session() as records:
+            key = address_key(address)
+            record = records.get(ADDRESSES, key)
             if record is not None and record.in_flight:
                 record.in_flight -= 1
+                records.put(ADDRESSES, key, record)
 
     def record_failure(self, address: str | None, user: str) -> None:
         now = self._clock()
         policy = self.policy
-        if address is not None:
-            record = self._touch(self._addresses, address_key(address), now)
-            record.in_flight = max(0, record.in_flight - 1)
+        with self._records.session() as records:
+            if address is not None:
+                key = address_key(address)
+                record = self._touch(records, ADDRESSES, key, now)
+                record.in_flight = max(0, record.in_flight - 1)
+                record.failures += 1
+                record.last_failure = now
+                if record.failures >= policy.ban_failures:
+                    record.banned_until = now + policy.ban_s
+                records.put(ADDRESSES, key, record)
+            key = _user_key(user)
+            record = self._touch(records, USERS, key, now)
             record.failures += 1
             record.last_failure = now
-            if record.failures >= policy.ban_failures:
-                record.banned_until = now + policy.ban_s
-        record = self._touch(self._users, _user_key(user), now)
-        record.failures += 1
-        record.last_failure = now
+            records.put(USERS, key, record)
 
     def record_success(self, address: str | None, user: str) -> None:
         """A success forgets the user's failures and the address's (Dovecot does the same)."""
-        if address is not None:
-            record = self._addresses.get(address_key(address))
-            if record is not None:
-                record.in_flight = max(0, record.in_flight - 1)
-                record.failures = 0
-                record.not_before = -math.inf
-        self._users.pop(_user_key(user), None)
+        with self._records.session() as records:
+            if address is not None:
+                key = address_key(address)
+                record = records.get(ADDRESSES, key)
+                if record is not None:
+                    record.in_flight = max(0, record.in_flight - 1)
+                    record.failures = 0
+                    record.not_before = -math.inf
+                    records.put(ADDRESSES, key, record)
+            key = _user_key(user)
+            if records.get(USERS, key) is not None:
+                records.delete(USERS, key)
 
     # --- the tables ------------------------------------------------------------------------------------
 
-    def _get(self, table: OrderedDict[str, _Record], key: str) -> _Record | None:
-        record = table.get(key)
+    def _get(self, records, table: str, key: str) -> Record | None:
+        record = records.get(table, key)
         if record is None:
             return None
-        now = self._clock()
-        if self._expired(record, now):
-            del table[key]
+        if self._expired(record, self._clock()):
+            records.delete(table, key)
             return None
         return record
 
-    def _expired(self, record: _Record, now: float) -> bool:
+    def _expired(self, record: Record, now: float) -> bool:
         return (
             now - record.last_failure > self.policy.memory_s
             and record.banned_until <= now
@@ -212,18 +276,14 @@ class AuthThrottle:
             and record.in_flight == 0
         )
 
-    def _touch(self, table: OrderedDict[str, _Record], key: str, now: float) -> _Record:
-        record = table.get(key)
+    def _touch(self, records, table: str, key: str, now: float) -> Record:
+        record = records.get(table, key)
         if record is not None and self._expired(record, now):
+            records.delete(table, key)
             record = None
-            del table[key]
         if record is None:
-            record = table[key] = _Record()
-            # Forget the oldest keys beyond the bound (one flood of random names cannot grow the table).
-            while len(table) > self.policy.max_keys:
-                table.popitem(last=False)
-        else:
-            table.move_to_end(key)
+            record = Record()
+        records.put(table, key, record, recent=True)
         return record
 
 

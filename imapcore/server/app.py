@@ -39,7 +39,8 @@ from imapcore.store.sharedfeed import SharedFeed
 
 from . import tls
 from .config import Config, Limits, parse_address
-from .limits import ConnectionLimits
+from .limits import ConnectionLimits, SharedConnectionLimits
+from .sharedstate import SharedRecords, SharedState
 from .session import Session
 from .workers import BALANCE_DEFER_S, SessionCounts, WorkerSetup
 
@@ -87,14 +88,16 @@ REFUSAL_LOG_INTERVAL_S = 10.0
 
 class Server:
     def __init__(self, services: ServerServices, ssl_context: ssl.SSLContext,
-                 balance: SessionCounts | None = None) -> None:
+                 balance: SessionCounts | None = None, shared: SharedState | None = None) -> None:
         self.services = services
         self.ssl_context = ssl_context
         limits = services.config.limits
-        # With several worker processes the whole server's connection limits are shared out (workers.py).
-        workers = balance.workers if balance is not None else 1
-        self.limits = ConnectionLimits(-(-limits.max_connections // workers), -(-limits.max_connections_per_ip // workers),
-                                       limits.max_sessions_per_user)
+        if shared is None:
+            self.limits = ConnectionLimits(limits.max_connections, limits.max_connections_per_ip,
+                                           limits.max_sessions_per_user)
+        else:  # several worker processes: the limits hold for all of them together (sharedstate.py)
+            self.limits = SharedConnectionLimits(limits.max_connections, limits.max_connections_per_ip,
+                                                 limits.max_sessions_per_user, shared)
         self.balance = balance
         self.throttle = services.authenticator.throttle
         self.guard = CommandGuard(limits, self.limits.admit_user, self.limits.release_user)
@@ -138,7 +141,7 @@ class Server:
             return "Too many authentication failures from your address; try again later"
         slot = self.limits.admit(host, borrower)
         if slot is None:
-            if self.limits.connections >= self.limits.total.total_tokens:
+            if self.limits.server_full():
                 return "Too many connections"
             return "Too many connections from your address"
         return slot
@@ -242,6 +245,7 @@ async def serve(
     ssl_context = tls_context(config)
     owns_store = store is None
     balance = None
+    shared = SharedState(config.data_path, worker.index) if worker is not None else None
     if store is None:
         # The shared feed with one process too: the command line (``imapcore deliver``, ``user del``)
         # writes beside the server, and its changes reach the sessions through the change log.
@@ -271,11 +275,11 @@ async def serve(
             store=store,
             feed=feed,
             config=config,
-            authenticator=Authenticator(lookup_hash, throttle=AuthThrottle(throttle_policy(config.limits))),
+            authenticator=Authenticator(lookup_hash, throttle=_throttle(config.limits, shared)),
             store_limiter=trio.CapacityLimiter(max(4, 2 * (os.cpu_count() or 2))),
             write_limiter=trio.CapacityLimiter(16),
         )
-        server = Server(services, ssl_context, balance)
+        server = Server(services, ssl_context, balance, shared)
         if worker is None:
             plain = await _open_listeners(config.listen)
             implicit = await _open_listeners(config.listen_tls)
@@ -313,6 +317,17 @@ async def serve(
                 feed.close()
         if balance is not None:
             balance.close()
+        if shared is not None:
+            shared.close()
+
+
+def _throttle(limits: Limits, shared: SharedState | None) -> AuthThrottle:
+    """The authentication throttle; with several workers its records are shared (sharedstate.py), so an
+    address has one schedule however its connections are spread."""
+    policy = throttle_policy(limits)
+    if shared is None:
+        return AuthThrottle(policy)
+    return AuthThrottle(policy, records=SharedRecords(shared, policy.max_keys))
 
 
 async def _wait_for_signal(shutdown: trio.Event) -> None:

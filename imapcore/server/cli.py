@@ -40,8 +40,8 @@ def register(subparsers) -> None:
     serve.add_argument("--listen-tls", metavar="HOST:PORT", action="append",
                        help="implicit-TLS listener (repeatable; default 127.0.0.1:1993)")
     serve.add_argument("--workers", metavar="N", type=_workers_option,
-                       help="worker processes sharing the listeners and the data directory (default 1; "
-                       "'auto': one per CPU)")
+                       help="worker processes sharing the listeners and the data directory (default and "
+                       "'auto': one per CPU; 1: a single process)")
     serve.set_defaults(func=run_serve)
 
     from .deliver import register as register_deliver
@@ -97,7 +97,7 @@ def _size_option(text: str) -> int:
 
 def _workers_option(text: str) -> int:
     if text.strip().lower() == "auto":
-        return os.cpu_count() or 1
+        return 0  # Config.worker_count: one per CPU
     if not text.strip().isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"invalid worker count {text!r}: a number from 1, or 'auto'")
     return int(text)
@@ -129,7 +129,7 @@ def _setup_logging(config) -> None:
     level = getattr(logging, config.logging.level.upper(), logging.INFO)
     handler = logging.FileHandler(config.logging.file) if config.logging.file else logging.StreamHandler(sys.stderr)
     # With several worker processes each line says which process wrote it.
-    worker = " [%(process)d]" if getattr(config, "workers", 1) > 1 else ""
+    worker = " [%(process)d]" if config.worker_count > 1 else ""
     handler.setFormatter(logging.Formatter(f"%(asctime)s %(levelname)s{worker} %(name)s: %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)
@@ -150,7 +150,7 @@ def run_serve(args) -> int:
     # FETCH FLAGS p99 of the load benchmark about in half.
     sys.setswitchinterval(0.001)
 
-    if config.workers > 1:
+    if config.worker_count > 1:
         return _run_workers(args, config)
 
     failure: list[OSError] = []
@@ -189,7 +189,7 @@ def _run_workers(args, config) -> int:
     from .workers import supervise
 
     try:
-        status = supervise(config, config.workers, lambda bound: _announce(args, config, bound))
+        status = supervise(config, config.worker_count, lambda bound: _announce(args, config, bound))
     except OSError as error:  # typically: the address is in use, or a privileged port
         print(f"imapcore: cannot start: {error}", file=sys.stderr)
         return 1

@@ -12,7 +12,7 @@ A TOML file mirrors the structure::
     tls_cert = "/etc/imapcore/cert.pem"
     tls_key = "/etc/imapcore/key.pem"
     admin_users = ["postmaster"]        # may use SETQUOTA (RFC 9208)
-    workers = 2                         # worker processes (one per core), see server/workers.py
+    workers = 2                         # worker processes; 0 (the default): one per CPU
     [limits]
     max_literal_bytes = 67108864
     [timeouts]
@@ -131,9 +131,9 @@ class Config:
     # SQLite durability of the metadata (imapcore.store): FULL survives power loss; NORMAL (WAL) survives
     # a process crash (kill -9) and is faster for flag changes and expunges.
     store_synchronous: str = "FULL"
-    # Worker processes sharing the listeners and the data directory (workers.py): 1 runs everything in
-    # this process; more use more cores.
-    workers: int = 1
+    # Worker processes sharing the listeners and the data directory (workers.py): 0 means one per CPU
+    # (``worker_count``); 1 runs everything in one process.
+    workers: int = 0
     limits: Limits = field(default_factory=Limits)
     timeouts: Timeouts = field(default_factory=Timeouts)
     logging: Logging = field(default_factory=Logging)
@@ -143,6 +143,11 @@ class Config:
     @property
     def data_path(self) -> Path:
         return Path(self.data_dir)
+
+    @property
+    def worker_count(self) -> int:
+        """How many worker processes ``imapcore serve`` runs."""
+        return self.workers or os.cpu_count() or 1
 
 
 _SECTIONS = {"limits": Limits, "timeouts": Timeouts, "logging": Logging}
@@ -202,8 +207,8 @@ def load(path: str | os.PathLike | None = None, **overrides) -> Config:
         config = dataclasses.replace(config, **changes)
     for address in (*config.listen, *config.listen_tls):
         parse_address(address)
-    if not 1 <= config.workers <= 256:
-        raise ConfigError(f"workers: expected 1 to 256, got {config.workers!r}")
+    if not 0 <= config.workers <= 256:
+        raise ConfigError(f"workers: expected 0 (one per CPU) to 256, got {config.workers!r}")
     if config.store_synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
         raise ConfigError(f"store_synchronous: expected FULL, NORMAL or EXTRA, got {config.store_synchronous!r}")
     return config

@@ -98,3 +98,54 @@ class ConnectionLimits:
 
     def sessions_of(self, user: str) -> int:
         return self._users.in_use(user)
+
+    def server_full(self) -> bool:
+        """Whether a refusal is for the whole server (not for one address)."""
+        return self.connections >= self.total.total_tokens
+
+
+class SharedConnectionLimits(ConnectionLimits):
+    """The same limits for every worker process of one server together (``sharedstate.py``): the
+    counts live in the admission database, each worker's share in its own rows."""
+
+    def __init__(self, max_connections: int, max_per_address: int, max_per_user: int, shared) -> None:
+        super().__init__(max_connections, max_per_address, max_per_user)
+        self.shared = shared
+        self.max_connections = max(1, max_connections)
+        self.max_per_address = max(1, max_per_address)
+        self.max_per_user = max(1, max_per_user)
+
+    def admit(self, host: str, borrower: object) -> Slot | None:
+        key = address_key(host)
+        shared = self.shared
+        with shared.transaction():
+            if not shared.acquire("address", key, self.max_per_address):
+                return None
+            if not shared.acquire("total", "", self.max_connections):
+                shared.release("address", key)
+                return None
+        return Slot(key)
+
+    def release(self, slot: Slot, borrower: object) -> None:
+        with self.shared.transaction():
+            self.shared.release("address", slot.key)
+            self.shared.release("total", "")
+
+    def connections_from(self, host: str) -> int:
+        return self.shared.in_use("address", address_key(host))
+
+    @property
+    def connections(self) -> int:
+        return self.shared.in_use("total", "")
+
+    def server_full(self) -> bool:
+        return self.connections >= self.max_connections
+
+    def admit_user(self, user: str, borrower: object) -> bool:
+        return self.shared.acquire("user", user, self.max_per_user)
+
+    def release_user(self, user: str, borrower: object) -> None:
+        self.shared.release("user", user)
+
+    def sessions_of(self, user: str) -> int:
+        return self.shared.in_use("user", user)

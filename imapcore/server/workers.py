@@ -13,11 +13,11 @@ way Dovecot's imap processes or nginx's workers share a machine. What they share
   flock as well (``imapcore.store.locking``), and the change feed goes through the database
   (``imapcore.store.sharedfeed``): a change committed in one worker reaches the sessions of all;
 * **the wake-up pipes** of that feed, one per worker, made here before the fork;
-* **limits**: the total connection limit and the per-address limit are divided between the workers
-  (rounded up), so the configured figures still bound the whole server as long as connections are
-  spread evenly (which the balancing does); the per-user session limit, the command-rate budget and the
-  authentication throttle are kept by each worker for its own sessions: with N workers a password
-  guesser spreading connections over all of them gets up to N times the single-process rate.
+* **admission**: the connection limits (total, per address, sessions per user) and the authentication
+  throttle's records are in one small database every worker uses (``sharedstate.py``), so they hold for
+  the server as a whole, as with one process; a dead worker's connections are taken out of the counts
+  when it is replaced. The command-rate budget and the heavy-work limiter stay per session and per
+  worker.
 
 The supervisor (this process) does the one-time work before forking (data directory, self-signed
 certificate, schema migration), prints the addresses, then only waits: SIGTERM/SIGINT is passed to the
@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import Config, parse_address
+from .sharedstate import SharedState
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +182,7 @@ def supervise(config: Config, workers: int, announce: Callable[[list[tuple[str, 
     tls_context(config)  # validates a configured certificate, or generates the self-signed one once
     Store.open(config.data_dir).close()  # the schema migration runs once, here
     reset_counter(config.data_path)
+    SharedState.reset(config.data_path)
     sessions_path = config.data_path / SESSIONS_FILE_NAME
     SessionCounts.reset(sessions_path, workers)
     sockets = bind_listeners(config)
@@ -255,6 +257,11 @@ def supervise(config: Config, workers: int, announce: Callable[[list[tuple[str, 
                 stop(signal.SIGTERM, None)
                 continue
             _reset_slot(sessions_path, workers, index)
+            state = SharedState(config.data_path, index)
+            try:
+                state.forget_worker(index)
+            finally:
+                state.close()
             start(index)
     finally:
         for signum, handler in previous.items():

@@ -12,6 +12,7 @@ from imapcore.commands.guard import CommandGuard, search_depth
 from imapcore.server.cli import NO_LIMIT, parse_size
 from imapcore.server.config import ConfigError, Limits, load
 from imapcore.server.limits import ConnectionLimits
+from imapcore.server.sharedstate import SharedRecords, SharedState
 from imapcore.syntax.model import SearchAnd, SearchKey, SearchNot, SearchOr
 
 
@@ -23,9 +24,25 @@ class Clock:
         return self.now
 
 
-def _throttle(**policy) -> tuple[AuthThrottle, Clock]:
-    clock = Clock()
-    return AuthThrottle(ThrottlePolicy(**policy), clock=clock), clock
+@pytest.fixture(params=["memory", "shared"])
+def make_throttle(request, tmp_path):
+    """A throttle with a fake clock, its records in this process or in the database several worker
+    processes share (``imapcore.server.sharedstate``): the same behaviour either way."""
+    states = []
+
+    def make(**policy) -> tuple[AuthThrottle, Clock]:
+        clock = Clock()
+        policy = ThrottlePolicy(**policy)
+        records = None
+        if request.param == "shared":
+            state = SharedState(tmp_path, worker=0)
+            states.append(state)
+            records = SharedRecords(state, policy.max_keys)
+        return AuthThrottle(policy, clock=clock, records=records), clock
+
+    yield make
+    for state in states:
+        state.close()
 
 
 # --- addresses ---------------------------------------------------------------------------------------------
@@ -48,8 +65,8 @@ def test_delays_double_up_to_the_cap():
     assert policy.delay(10_000) == 15
 
 
-def test_sequential_failures_wait_after_each_answer():
-    throttle, clock = _throttle(free_failures=2, delay_s=1.0, delay_max_s=4.0, ban_failures=100)
+def test_sequential_failures_wait_after_each_answer(make_throttle):
+    throttle, clock = make_throttle(free_failures=2, delay_s=1.0, delay_max_s=4.0, ban_failures=100)
     waits = []
     for _ in range(6):
         wait = throttle.reserve("192.0.2.1", "alice")
@@ -60,8 +77,8 @@ def test_sequential_failures_wait_after_each_answer():
     assert waits == [0, 0, 1.0, 2.0, 4.0, 4.0]
 
 
-def test_parallel_attempts_after_a_failure_queue_one_behind_the_other():
-    throttle, clock = _throttle(free_failures=0, delay_s=1.0, delay_max_s=2.0, ban_failures=100)
+def test_parallel_attempts_after_a_failure_queue_one_behind_the_other(make_throttle):
+    throttle, clock = make_throttle(free_failures=0, delay_s=1.0, delay_max_s=2.0, ban_failures=100)
     throttle.reserve("192.0.2.1", "x")
     throttle.record_failure("192.0.2.1", "x")
     clock.now += 5
@@ -71,13 +88,13 @@ def test_parallel_attempts_after_a_failure_queue_one_behind_the_other():
     assert throttle.reserve("192.0.2.2", "u9") == 0
 
 
-def test_no_failure_no_delay_even_for_parallel_logins():
-    throttle, _ = _throttle(free_failures=0)
+def test_no_failure_no_delay_even_for_parallel_logins(make_throttle):
+    throttle, _ = make_throttle(free_failures=0)
     assert [throttle.reserve("192.0.2.1", "alice") for _ in range(5)] == [0] * 5
 
 
-def test_ban_after_n_failures_then_expiry():
-    throttle, clock = _throttle(free_failures=100, ban_failures=3, ban_s=60)
+def test_ban_after_n_failures_then_expiry(make_throttle):
+    throttle, clock = make_throttle(free_failures=100, ban_failures=3, ban_s=60)
     for _ in range(3):
         throttle.reserve("192.0.2.1", "bob")
         throttle.record_failure("192.0.2.1", "bob")
@@ -91,8 +108,8 @@ def test_ban_after_n_failures_then_expiry():
     assert throttle.banned("192.0.2.1")  # still over the count: one more failure bans again
 
 
-def test_same_delays_for_existing_and_unknown_users():
-    throttle, clock = _throttle(free_failures=1, delay_s=1.0)
+def test_same_delays_for_existing_and_unknown_users(make_throttle):
+    throttle, clock = make_throttle(free_failures=1, delay_s=1.0)
     for user in ("alice", "no-such-user"):
         for _ in range(3):
             throttle.reserve(None, user)
@@ -100,16 +117,16 @@ def test_same_delays_for_existing_and_unknown_users():
         assert throttle.reserve(None, user) == 4.0  # keyed by the name tried, never by existence
 
 
-def test_user_delay_is_capped_not_a_lockout():
-    throttle, _ = _throttle(free_failures=0, delay_s=1.0, delay_max_s=3.0, ban_failures=1000)
+def test_user_delay_is_capped_not_a_lockout(make_throttle):
+    throttle, _ = make_throttle(free_failures=0, delay_s=1.0, delay_max_s=3.0, ban_failures=1000)
     for i in range(50):  # an attack on alice from 50 addresses
         throttle.reserve(f"198.51.100.{i}", "alice")
         throttle.record_failure(f"198.51.100.{i}", "alice")
     assert throttle.reserve("192.0.2.1", "alice") == 3.0
 
 
-def test_success_forgets_failures():
-    throttle, clock = _throttle(free_failures=0, delay_s=1.0)
+def test_success_forgets_failures(make_throttle):
+    throttle, clock = make_throttle(free_failures=0, delay_s=1.0)
     throttle.reserve("192.0.2.1", "alice")
     throttle.record_failure("192.0.2.1", "alice")
     clock.now += 10
@@ -118,21 +135,28 @@ def test_success_forgets_failures():
     assert throttle.failures(address="192.0.2.1") == 0 and throttle.failures(user="alice") == 0
 
 
-def test_tables_are_bounded_and_forget():
-    throttle, clock = _throttle(max_keys=100, memory_s=60)
+def _user_keys(throttle: AuthThrottle) -> list[str]:
+    records = throttle._records
+    if isinstance(records, SharedRecords):
+        return [key for (key,) in records._state._conn.execute("SELECT key FROM records WHERE tbl = 'user'")]
+    return list(records._tables["user"])
+
+
+def test_tables_are_bounded_and_forget(make_throttle):
+    throttle, clock = make_throttle(max_keys=100, memory_s=60)
     for i in range(1000):
         throttle.record_failure(f"10.0.{i // 256}.{i % 256}", f"random-name-{i}")
     assert throttle.tracked() <= 200
     long_name = "x" * 100_000
     throttle.record_failure(None, long_name)
     assert throttle.failures(user=long_name) == 1
-    assert max(len(key) for key in throttle._users) < 300  # a digest, not the 100 KB name
+    assert max(len(key) for key in _user_keys(throttle)) < 300  # a digest, not the 100 KB name
     clock.now += 61 + 15
     assert throttle.failures(user=long_name) == 0
 
 
-def test_abandoned_reservation_does_not_count():
-    throttle, clock = _throttle(free_failures=0, delay_s=1.0, delay_max_s=8.0)
+def test_abandoned_reservation_does_not_count(make_throttle):
+    throttle, clock = make_throttle(free_failures=0, delay_s=1.0, delay_max_s=8.0)
     throttle.reserve("192.0.2.1", "x")
     throttle.record_failure("192.0.2.1", "x")
     clock.now += 100

@@ -219,3 +219,33 @@ def test_sigterm_says_bye_and_stops_every_worker(tmp_path):
         for pid in pids:
             assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z"
         assert "stopped" in srv.read_stdout_until_exit()
+
+
+def test_limits_and_the_auth_throttle_hold_for_all_workers_together(tmp_path):
+    config = tmp_path / "limits.toml"
+    config.write_text("[limits]\nmax_connections_per_ip = 4\nauth_free_failures = 100\nauth_ban_failures = 3\n")
+    with server_process(tmp_path, USERS, extra_args=(*WORKERS, "--config", str(config))) as srv:
+        # The per-address limit: 4 connections in all, spread over both workers.
+        held, greetings = [], []
+        for _ in range(6):
+            sock = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+            greetings.append(_read_until(sock, b"\r\n", 10))
+            held.append(sock)
+        accepted = [sock for sock, greeting in zip(held, greetings) if greeting.startswith(b"* OK")]
+        assert len(accepted) == 4, greetings
+        assert all(b"* BYE [UNAVAILABLE]" in g for g in greetings if not g.startswith(b"* OK"))
+        assert len({worker_of(srv.process.pid, sock) for sock in accepted}) == 2
+        for sock in held:
+            sock.close()
+        time.sleep(0.5)  # the closed connections leave the shared counts
+
+        # Three failures, whichever workers they hit, ban the address on every worker.
+        for attempt in range(3):
+            client = imaplib.IMAP4("127.0.0.1", srv.port, timeout=15)
+            with pytest.raises(imaplib.IMAP4.error):
+                client.login("alice", f"wrong-{attempt}")
+            client.shutdown()
+        for _ in range(4):
+            sock = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+            assert _read_until(sock, b"\r\n", 10).startswith(b"* BYE [UNAVAILABLE]")
+            sock.close()
