@@ -20,7 +20,7 @@ import abc
 import functools
 import ipaddress
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import trio
@@ -57,6 +57,11 @@ WRITES = frozenset({
 
 #: ``run_read`` runs a read inline up to this size (messages or UIDs).
 INLINE_READ_MAX = 100
+
+#: Inline store calls a command may make before one of them yields to the scheduler. Every command
+#: already yields while its session waits for the client, so most need no extra trip through Trio's run
+#: loop (~3 us each, several per command); a handler making many calls still lets other sessions run.
+INLINE_CALLS_PER_YIELD = 8
 
 #: Writes committed without an fsync (store.py "Durability": flag changes, expunges, \Recent claims):
 #: ``run_store`` tries them inline on the event loop when small and the writer is free.
@@ -111,6 +116,32 @@ class ServerServices:
     authenticator: Authenticator
     store_limiter: trio.CapacityLimiter  # reads that are not cheap enough to run inline
     write_limiter: trio.CapacityLimiter | None = None  # writes (default: ``store_limiter``)
+    collector: BlobCollector = field(default_factory=lambda: BlobCollector())
+
+
+class BlobCollector:
+    """At most one ``Store.collect_unreferenced`` in a worker thread at a time, for every session.
+
+    An expunge run inline leaves its blobs to collect (``Store.collection_pending``). With several
+    sessions expunging at once, one thread hop per expunge mostly found the work done by the previous
+    one; instead, the session that starts a collection runs it again while more is pending, and the
+    others return at once (their blobs go in the collection in progress or the next round of it).
+    Only the Trio thread uses this object, so a plain flag is enough."""
+
+    __slots__ = ("running",)
+
+    def __init__(self) -> None:
+        self.running = False
+
+    async def collect(self, store: Store, limiter: trio.CapacityLimiter) -> None:
+        if self.running:
+            return  # the collector at work sees ``collection_pending`` again when its round ends
+        self.running = True
+        try:
+            while store.collection_pending:
+                await trio.to_thread.run_sync(store.collect_unreferenced, limiter=limiter)
+        finally:
+            self.running = False
 
 
 class SessionContext:
@@ -128,6 +159,8 @@ class SessionContext:
         "after_completion",
         "_condstore_used",
         "_untagged",
+        "inline_calls",
+        "mailbox_ids",
     )
 
     def __init__(
@@ -149,6 +182,10 @@ class SessionContext:
         self.after_completion = AfterCompletion.NOTHING
         self._condstore_used = False
         self._untagged: list[Response] = []
+        #: Inline store calls since this session last yielded (the session resets it per command).
+        self.inline_calls = 0
+        #: Mailbox ids by name, as this session last opened them (a hint ``SelectedMailbox.open`` checks).
+        self.mailbox_ids: dict[tuple[str | None, str], int] = {}
 
     # --- shared services ---------------------------------------------------------------------------
 
@@ -168,11 +205,21 @@ class SessionContext:
     def authenticator(self) -> Authenticator:
         return self.services.authenticator
 
+    async def _inline_checkpoint(self) -> None:
+        """Before an inline store call: a cancellation point, and a real yield to the scheduler only
+        every ``INLINE_CALLS_PER_YIELD`` calls of one command (see there)."""
+        self.inline_calls += 1
+        if self.inline_calls >= INLINE_CALLS_PER_YIELD:
+            self.inline_calls = 0
+            await trio.lowlevel.checkpoint()
+        else:
+            await trio.lowlevel.checkpoint_if_cancelled()
+
     async def run_store(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a blocking store call: inline for the cheap reads of ``INLINE_READS`` (after a
-        checkpoint, so a handler making several calls still yields) and for small ``RELAXED_WRITES``
-        when the store's writer is free, otherwise in a worker thread bounded by the server-wide read or
-        write limiter.
+        cancellation point; a handler making many calls still yields, ``INLINE_CALLS_PER_YIELD``) and
+        for small ``RELAXED_WRITES`` when the store's writer is free, otherwise in a worker thread
+        bounded by the server-wide read or write limiter.
 
         A thread cannot be abandoned (``abandon_on_cancel`` is off): a transaction always finishes and
         publishes its changes, even if this session is being cancelled.
@@ -180,7 +227,7 @@ class SessionContext:
         services = self.services
         name = getattr(fn, "__name__", "")
         if name in INLINE_READS and getattr(fn, "__self__", None) is services.store:
-            await trio.lowlevel.checkpoint()
+            await self._inline_checkpoint()
             return fn(*args, **kwargs)
         if (
             name in RELAXED_WRITES
@@ -190,15 +237,13 @@ class SessionContext:
             # Measured with the issue's 10-client mix: a flag change or a \Recent claim is ~0.3 ms of
             # work, the round trip through a worker thread several ms (two GIL hand-offs and a wake-up).
             # ``call_if_writer_free`` never waits: when the writer is busy, the thread it is.
-            await trio.lowlevel.checkpoint()
+            await self._inline_checkpoint()
             store = services.store
             done, result = store.call_if_writer_free(fn, *args, **kwargs)
             if done:
                 if store.collection_pending:
                     # An expunge freed blobs: deleting them may fsync, so not on the event loop.
-                    await trio.to_thread.run_sync(
-                        store.collect_unreferenced, limiter=services.write_limiter or services.store_limiter
-                    )
+                    await services.collector.collect(store, services.write_limiter or services.store_limiter)
                 return result
         limiter = services.store_limiter
         if name in WRITES and services.write_limiter is not None:
@@ -227,7 +272,7 @@ class SessionContext:
         other workers hold it.
         """
         if size <= INLINE_READ_MAX:
-            await trio.lowlevel.checkpoint()
+            await self._inline_checkpoint()
             return fn(*args, **kwargs)
         call = functools.partial(fn, *args, **kwargs) if kwargs or args else fn
         return await trio.to_thread.run_sync(call, limiter=self.services.store_limiter)

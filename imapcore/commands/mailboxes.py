@@ -171,7 +171,9 @@ async def list_(ctx: SessionContext, cmd: c.List) -> Completion:
     )
     store = ctx.store
     mailboxes = await ctx.run_store(store.list_mailboxes, ctx.user)
-    subscriptions = await ctx.run_store(store.subscriptions, ctx.user)
+    # Subscriptions only matter when selected or returned (``list_entries``); a plain LIST skips the read.
+    uses_subscriptions = request.select_subscribed or request.return_subscribed
+    subscriptions = await ctx.run_store(store.subscriptions, ctx.user) if uses_subscriptions else ()
     entries = listing.list_entries(mailboxes, subscriptions, request)
     # RFC 5819: one store read gives every mailbox's counters, whatever the number of entries.
     statuses = await ctx.run_store(store.statuses, ctx.user) if status_items else {}

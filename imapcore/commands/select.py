@@ -120,10 +120,10 @@ async def _list_response(ctx: SessionContext, view: SelectedMailbox) -> None:
     """RFC 9051 §6.3.2: the LIST response of the selected mailbox, with accurate attributes."""
     store = ctx.store
     mailboxes = await ctx.run_store(store.list_mailboxes, ctx.user)
-    subscriptions = await ctx.run_store(store.subscriptions, ctx.user)
     pattern = "".join("*" if ch in "*%" else ch for ch in view.name)  # names never hold wildcards
     request = listing.ListRequest(patterns=(pattern,), special_use=True)
-    for entry in listing.list_entries(mailboxes, subscriptions, request):
+    # No \Subscribed asked for (nor selected on): the subscriptions are not read.
+    for entry in listing.list_entries(mailboxes, (), request):
         if entry.name == view.name:
             ctx.untagged(
                 DataResponse((Atom("LIST"), tuple(Atom(a) for a in entry.attributes), DELIMITER, wire_name(ctx, entry.name)))

@@ -49,6 +49,9 @@ if TYPE_CHECKING:
 
     from .context import SessionContext
 
+#: Mailbox ids a session remembers by name (``SelectedMailbox.open``); forgotten all at once past this.
+_KNOWN_IDS_MAX = 64
+
 #: RFC 9051 §2.3.2: the system flags, in the order they are usually listed.
 SYSTEM_FLAGS = ("\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft")
 
@@ -110,18 +113,47 @@ class SelectedMailbox:
 
     @classmethod
     async def open(cls, ctx: SessionContext, name: str, read_only: bool) -> SelectedMailbox:
+        """Subscribe to the mailbox's changes, then read its snapshot (see the module docstring).
+
+        The feed subscription needs the mailbox id before the snapshot is read. The id this session
+        found the last time it opened ``name`` is tried first, which spares a store read on every
+        re-SELECT: if the snapshot shows that id, the subscription was made before the snapshot, as
+        required; if not (the name now belongs to another mailbox), the id is looked up again."""
         store = ctx.store
+        known_ids = ctx.mailbox_ids
+        key = (ctx.user, name)  # UNAUTHENTICATE may change the user
+        mailbox_id = known_ids.get(key)
+        if mailbox_id is not None:
+            opened = await cls._subscribe_and_read(ctx, name, mailbox_id, raise_if_replaced=False)
+            if opened is not None:
+                return cls(ctx, opened[0], opened[1], read_only)
+            known_ids.pop(key, None)
         info = await ctx.run_store(store.mailbox, ctx.user, name)
-        subscription = ctx.feed.subscribe(ctx.user, info.id)  # before reading: see the module docstring
+        snapshot, subscription = await cls._subscribe_and_read(ctx, name, info.id, raise_if_replaced=True)
+        if len(known_ids) >= _KNOWN_IDS_MAX:
+            known_ids.clear()
+        known_ids[key] = info.id
+        return cls(ctx, snapshot, subscription, read_only)
+
+    @staticmethod
+    async def _subscribe_and_read(ctx: SessionContext, name: str, mailbox_id: int, *, raise_if_replaced: bool):
+        """``(snapshot, subscription)`` when ``name`` is still mailbox ``mailbox_id``; otherwise raise
+        ``MailboxNotFound`` (renamed and replaced between the two reads) or, unless
+        ``raise_if_replaced``, return None."""
+        subscription = ctx.feed.subscribe(ctx.user, mailbox_id)  # before reading: see the module docstring
         try:
-            snapshot = await ctx.run_store(store.select, ctx.user, name)
-            if snapshot.status.id != info.id:  # renamed and replaced between the two reads
-                raise MailboxNotFound(name)
+            snapshot = await ctx.run_store(ctx.store.select, ctx.user, name)
+            if snapshot.status.id != mailbox_id:
+                if raise_if_replaced:
+                    raise MailboxNotFound(name)
+                with trio.CancelScope(shield=True):
+                    await subscription.aclose()
+                return None
         except BaseException:
             with trio.CancelScope(shield=True):
                 await subscription.aclose()
             raise
-        return cls(ctx, snapshot, subscription, read_only)
+        return snapshot, subscription
 
     async def close(self) -> None:
         with trio.CancelScope(shield=True):

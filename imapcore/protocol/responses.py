@@ -30,6 +30,7 @@ quoted strings and response text; without it 8-bit strings become literals and 8
 from __future__ import annotations
 
 import base64
+import functools
 import re
 from dataclasses import dataclass
 from enum import Enum
@@ -53,13 +54,24 @@ class Status(Enum):
 _ATOM_LIKE = re.compile(r"(\\?[^\x00-\x20\x7f-\uffff(){%*\"\\\]]+|\\\*)\Z")
 
 
+#: Texts already checked by ``Atom``: the same few (flags, EXISTS, LIST attributes) come back in every
+#: response, and a set lookup is cheaper than the pattern. Bounded: a client's keywords cannot grow it.
+_CHECKED_ATOMS: set[str] = set()
+_CHECKED_ATOMS_MAX = 4096
+
+
 @dataclass(frozen=True, slots=True)
 class Atom:
     text: str
 
     def __post_init__(self) -> None:
-        if _ATOM_LIKE.match(self.text) is None:
-            raise ValueError(f"not an atom or flag: {self.text!r}")
+        text = self.text
+        if text in _CHECKED_ATOMS:
+            return
+        if _ATOM_LIKE.match(text) is None:
+            raise ValueError(f"not an atom or flag: {text!r}")
+        if len(_CHECKED_ATOMS) < _CHECKED_ATOMS_MAX and type(text) is str:
+            _CHECKED_ATOMS.add(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +92,30 @@ class Raw:
 
 def encode_value(value: object, utf8: bool, out: list[bytes]) -> None:
     """Append the wire form of ``value`` to ``out`` (see the table in the module docstring)."""
+    kind = type(value)
+    # The common exact types first (one comparison each instead of the isinstance chain below).
+    if kind is Atom:
+        out.append(value.text.encode("ascii"))
+        return
+    if kind is int:
+        if value < 0:
+            raise ValueError("IMAP numbers are unsigned")
+        out.append(b"%d" % value)
+        return
+    if kind is tuple:
+        if not value:
+            out.append(b"()")
+            return
+        out.append(b"(")
+        first = True
+        for item in value:
+            if first:
+                first = False
+            else:
+                out.append(b" ")
+            encode_value(item, utf8, out)
+        out.append(b")")
+        return
     if value is None:
         out.append(b"NIL")
     elif isinstance(value, bool):
@@ -124,7 +160,21 @@ _LINE_BREAKS = re.compile(r"[\r\n\x00]+")
 def _text(text: str, status: Status | None, utf8: bool) -> bytes:
     """resp-text's ``text``: no CR, LF or NUL (a handler's message can never inject a response line);
     UTF-8 only in UTF-8 mode (RFC 9051 §9 ``text``); never empty, for IMAP4rev1 clients (RFC 3501 has
-    ``text = 1*TEXT-CHAR``)."""
+    ``text = 1*TEXT-CHAR``). Short texts (the fixed "SELECT completed" kind) are remembered."""
+    if len(text) <= _CACHED_TEXT_MAX:
+        return _short_text(text, status, utf8)
+    return _encode_text(text, status, utf8)
+
+
+_CACHED_TEXT_MAX = 80
+
+
+@functools.lru_cache(maxsize=512)
+def _short_text(text: str, status: Status | None, utf8: bool) -> bytes:
+    return _encode_text(text, status, utf8)
+
+
+def _encode_text(text: str, status: Status | None, utf8: bool) -> bytes:
     text = _LINE_BREAKS.sub(" ", text)
     if not text and status is not None:
         text = _DEFAULT_TEXT[status]

@@ -203,7 +203,11 @@ class Session(SessionChannel):
             timeout = timeouts.idle_rearm_s if in_idle else timeouts.idle_timeout_s
         data = None
         with trio.move_on_after(max(timeout, 0.0)):
-            data = await self.stream.receive_some(RECEIVE_SIZE)
+            if self._raw_fd is not None:
+                data = await self._receive_raw()
+            else:
+                data = await self.stream.receive_some(RECEIVE_SIZE)
+        self.ctx.inline_calls = 0  # this session just yielded (see ``SessionContext.run_store``)
         if data is None:
             if not logged_in and trio.current_time() >= self._login_deadline:
                 await self._say_bye("Too slow to log in", Code.UNAVAILABLE)
@@ -213,6 +217,28 @@ class Session(SessionChannel):
             limit = self.services.config.limits.max_literal_bytes_before_login
             await self._say_bye(f"Literals before login are limited to {limit} bytes", Code.TOOBIG)
         self.conn.receive_data(data)
+
+    async def _receive_raw(self) -> bytes:
+        """``receive_some`` for a plain socket, without the layers of Trio's socket wrapper: one
+        ``read`` (the client's next command is usually there already when the server is busy), and
+        only when it finds nothing, a wait for readability and a second ``read``. A read that finds data
+        at once is followed by a checkpoint, as in Trio, so a client that never pauses cannot starve
+        the others. Returns ``b""`` when the client closed its side, like ``receive_some``."""
+        fd = self._raw_fd
+        await trio.lowlevel.checkpoint_if_cancelled()
+        waited = False
+        while True:
+            try:
+                data = os.read(fd, RECEIVE_SIZE)
+            except BlockingIOError:
+                await trio.lowlevel.wait_readable(fd)
+                waited = True
+                continue
+            except OSError as error:  # ECONNRESET and the like: what Trio's stream reports as broken
+                raise trio.BrokenResourceError(str(error)) from error
+            if not waited:
+                await trio.lowlevel.cancel_shielded_checkpoint()  # what was read is never dropped
+            return data
 
     def _literal_too_big_before_login(self, data: bytes) -> bool:
         """Before login only small literals (RFC 9051 §7.1 TOOBIG): see the module docstring."""
