@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import mailbox
 import math
+import os
 import re
 from pathlib import Path
 
@@ -141,12 +142,36 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
 
 
 def read_rss_kib(pid: int) -> int:
-    """Resident set size of a process in KiB (``VmRSS`` in /proc/<pid>/status)."""
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise ValueError(f"no VmRSS for pid {pid}")
+    """Resident set size of a server in KiB: ``VmRSS`` of the process and of its children (the worker
+    processes of ``imapcore serve``, which runs one per CPU by default)."""
+    total = 0
+    for member in (pid, *child_pids(pid)):
+        try:
+            with open(f"/proc/{member}/status") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+                        break
+        except FileNotFoundError:
+            if member == pid:
+                raise ValueError(f"no process {pid}") from None
+    return total
+
+
+def child_pids(pid: int) -> list[int]:
+    """The direct children of ``pid`` (from /proc/*/stat)."""
+    children = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            children.append(int(entry))
+    return children
 
 
 def raise_fd_limit(wanted: int) -> int:

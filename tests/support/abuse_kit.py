@@ -96,11 +96,23 @@ def abuse_server(tmp_path: Path):
 
 
 def rss_kib(pid: int) -> int:
-    """The process's resident memory (VmRSS) in KiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
+    """The server's resident memory (VmRSS) in KiB: the process and its worker processes together
+    (``imapcore serve`` runs one worker per CPU by default; the supervisor alone holds almost nothing)."""
+    from support.workers_kit import worker_pids
+
+    total = 0
+    for member in (pid, *worker_pids(pid)):
+        try:
+            text = Path(f"/proc/{member}/status").read_text()
+        except FileNotFoundError:
+            if member == pid:
+                raise
+            continue
+        for line in text.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+                break
+    return total
 
 
 async def open_from(source: str, port: int, *, rcvbuf: int | None = None) -> trio.SocketStream:
