@@ -79,6 +79,14 @@ class _Target:
         )
 
 
+#: Parsing a new message (``prepare_blob``: summarize, search folding) is Python holding the GIL all
+#: along, so deliveries of one process parse one at a time. Measured with 16 delivering threads
+#: (benchmarks/store.py sizes, no fsync): 773 messages/s at 1.23 ms CPU each with one parser, 525/s at
+#: 2.37 ms with sixteen: threads taking the GIL from each other every switch interval made no more
+#: progress, they only kept the group-commit leader waiting for it after each statement.
+_PARSERS = threading.Lock()
+
+
 class _BatchFailed(Exception):
     """A statement of the one-statement-per-table path failed: commit the batch delivery by delivery."""
 
@@ -116,9 +124,11 @@ def _insert_blobs(conn, blobs: list[ParsedBlob]) -> None:
                      params)
         # Words computed already (an unparsable message: nothing to index) go into the index now; the
         # others wait for the deferred indexer (fulltext.py, "Deferred indexing").
-        conn.execute(f"INSERT INTO blob_terms (rowid, header, body) SELECT b.num, v.column4, v.column5 {source} "
-                     "AND v.column4 IS NOT NULL", params)
-        conn.execute(f"INSERT INTO fulltext_pending (num) SELECT b.num {source} AND v.column4 IS NULL", params)
+        if any(parsed.header_terms is not None for parsed in chunk):
+            conn.execute(f"INSERT INTO blob_terms (rowid, header, body) SELECT b.num, v.column4, v.column5 {source} "
+                         "AND v.column4 IS NOT NULL", params)
+        if any(parsed.header_terms is None for parsed in chunk):
+            conn.execute(f"INSERT INTO fulltext_pending (num) SELECT b.num {source} AND v.column4 IS NULL", params)
         headers = [(parsed.blob_id, name, value) for parsed in chunk for name, value in parsed.headers]
         for part in _chunks(headers, 300):
             conn.execute(
@@ -471,7 +481,8 @@ class DeliveryOperations:
                 self.blobs.put(raw, blob_id)
             needs_sync = False
         else:
-            parsed = prepare_blob(raw, blob_id, self.summarize)
+            with _PARSERS:
+                parsed = prepare_blob(raw, blob_id, self.summarize)
             # A file without a row may be a leftover of a crash, possibly incomplete after a power loss:
             # trusted only if it hashes right. It is written without fsync; the batch's sync follows.
             wrote_blob = not self.blobs.verified(blob_id)

@@ -169,7 +169,7 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
         self._lock = WriterLock(self.data_dir / LOCK_FILE_NAME if process_shared else None)
         self._writer = connect(self.db_path, synchronous)
         if self.synchronous in _SYNCING:
-            # Durable commits checkpoint outside the writer lock (``WalCheckpointer``, every 500 frames);
+            # Durable commits checkpoint outside the writer lock (``WalCheckpointer``, every 2,000 frames);
             # SQLite's own checkpoint, inside a COMMIT and so under the lock, is left as a far safety net.
             self._writer.execute("PRAGMA wal_autocheckpoint = 10000")
         try:

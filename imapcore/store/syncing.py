@@ -86,7 +86,7 @@ class WalCheckpointer:
     pages, that is under the store's writer lock, and at ``synchronous=NORMAL`` it fsyncs the WAL and
     the database file: every writer waited for two fsyncs and a few megabytes of copying every few dozen
     deliveries (a delivery adds up to 30 pages). Here a committer that finds more than ``pages`` frames
-    not yet checkpointed (below SQLite's 1,000, so SQLite's own rarely triggers; it stays as the safety
+    not yet checkpointed (2,000; SQLite's own, pushed to 10,000 by the store, stays as the safety
     net) runs a PASSIVE checkpoint on a connection of its own, beside the writer; once everything is
     copied, the next write transaction starts the WAL over. One checkpoint at a time; others skip.
 
@@ -96,7 +96,7 @@ class WalCheckpointer:
     shrunk, after a checkpoint.
     """
 
-    def __init__(self, db_path, connect, *, pages: int = 500):
+    def __init__(self, db_path, connect, *, pages: int = 2000):
         self._db_path = str(db_path)
         self._shm_path = f"{db_path}-shm"
         self._connect = connect
