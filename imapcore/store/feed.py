@@ -232,8 +232,11 @@ class InProcessFeed(ChangeFeed):
                 if not self._pending:
                     return
                 batch = self._pending.popleft()
-            for change in batch:
-                self._deliver(change)
+            self._deliver_batch(batch)
+
+    def _deliver_batch(self, batch: tuple[Change, ...]) -> None:
+        for change in batch:
+            self._deliver(change)
 
     def _deliver(self, change: Change) -> None:
         for subscriber in tuple(self._subscribers):

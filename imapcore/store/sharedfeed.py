@@ -201,18 +201,14 @@ class SharedFeed(InProcessFeed):
 
     # --- delivery (the Trio thread) ---------------------------------------------------------------------
 
-    def _flush(self) -> None:
-        while True:
-            with self._pending_lock:
-                if not self._pending:
-                    return
-                batch = self._pending.popleft()
-            if batch[0].seq > self.delivered_seq + 1:
-                self._follow_log(until=batch[0].seq - 1)  # another process committed in between
-            for change in batch:
-                if change.seq > self.delivered_seq:
-                    self._deliver(change)
-                    self.delivered_seq = change.seq
+    def _deliver_batch(self, batch: tuple[Change, ...]) -> None:
+        """A batch this process committed (``InProcessFeed._flush`` hands them over oldest first)."""
+        if batch[0].seq > self.delivered_seq + 1:
+            self._follow_log(until=batch[0].seq - 1)  # another process committed in between
+        for change in batch:
+            if change.seq > self.delivered_seq:
+                self._deliver(change)
+                self.delivered_seq = change.seq
 
     def catch_up(self) -> None:
         """Deliver what other processes committed up to now (a memory read when there is nothing)."""
