@@ -134,13 +134,18 @@ def test_sync_fsyncs_each_file_and_each_fanout_directory_once(tmp_path, monkeypa
 
     monkeypatch.setattr(blobs_module, "_fdatasync", record)
     monkeypatch.setattr(blobs_module.os, "fsync", record)
+    syncfs_calls = []
+    monkeypatch.setattr(blobs_module, "_syncfs", lambda fd: syncfs_calls.append(fd) or 0)
     ids = []
-    for n in range(3):
+    for n in range(5):
         data = b"x" * n + b"y"
         ids.append(blob_id_of(data))
         blobs.write(data, ids[-1])
-    blobs.sync(ids + ids[:1])
-    assert sorted(synced) == sorted(ids + sorted({blob_id[:2] for blob_id in ids}))
+    blobs.sync(ids[:2] + ids[:1])  # fewer than SYNCFS_FROM: each file and directory
+    assert sorted(synced) == sorted(ids[:2] + sorted({blob_id[:2] for blob_id in ids[:2]}))
+    assert syncfs_calls == []
+    blobs.sync(ids[2:])  # a MULTIAPPEND's three: one syncfs instead of six fsyncs
+    assert len(syncfs_calls) == 1 and len(synced) == 4
 
 
 def test_syncfs_mode_shares_one_syncfs_among_waiting_deliveries(tmp_path, monkeypatch):
