@@ -31,7 +31,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from . import flags as flagcodec
@@ -175,6 +175,8 @@ class _AppendRequest:
     result: AppendResult | None = None
     error: BaseException | None = None
     wal_ticket: int = 0  # the batch's commit, to wait for its WAL fsync (after the lock is released)
+    # Set when the request is done (committed or refused) or when it is handed the leadership.
+    wakeup: threading.Event = field(default_factory=threading.Event)
 
 
 class DeliveryOperations:
@@ -238,27 +240,35 @@ class DeliveryOperations:
         mailbox gone) gets its own exception and changes nothing. The others wait on a condition, not on
         the writer lock, so they all go on the moment their batch is committed (waiting on the lock
         made them return one by one, each behind the next leader's whole commit, and batches stayed
-        small). When a leader finishes, a waiting request becomes the next. Then each waits for the WAL
-        fsync that covers its commit, without any lock.
+        small). When a leader finishes, it hands the leadership to the oldest request still queued. Each
+        request has its own event, so a commit wakes exactly the threads it concerns (a condition shared
+        by all made every waiting thread wake, take the GIL and sleep again at each commit). Then each
+        waits for the WAL fsync that covers its commit, without any lock.
         """
         request = _AppendRequest(user, name, prepared)
-        with self._pending_changed:
+        with self._pending_lock:
             self._pending_appends.append(request)
-            while not request.done and self._leading:
-                self._pending_changed.wait()
-            leader = not request.done
-            if leader:
-                self._leading = True
+            leader = not self._leading
+            self._leading = True
+        if not leader:
+            request.wakeup.wait()
+            leader = not request.done  # handed the leadership by the previous leader
         if leader:
+            batch: list[_AppendRequest] = []
             try:
                 with self._lock:
-                    with self._pending_changed:
+                    with self._pending_lock:
                         batch, self._pending_appends = self._pending_appends, []
                     self._commit_append_batch(batch)
             finally:
-                with self._pending_changed:
-                    self._leading = False
-                    self._pending_changed.notify_all()
+                for other in batch:
+                    if other is not request:
+                        other.wakeup.set()
+                with self._pending_lock:
+                    successor = self._pending_appends[0] if self._pending_appends else None
+                    self._leading = successor is not None
+                if successor is not None:
+                    successor.wakeup.set()
         if request.error is not None:
             raise request.error
         # Committed (at NORMAL, so already safe from kill -9); acknowledged once the WAL is on disk. Every
