@@ -375,9 +375,12 @@ class SessionContext:
         notifications). Store errors (``MailboxNotFound``...) propagate to the dispatcher; the
         connection then leaves selected state because the SELECT fails.
         """
-        await self.unselect()
+        previous, self.selected = self.selected, None
+        # The old view is dropped; its feed subscription is kept for ``open`` to reuse if the same
+        # mailbox is selected again (or to close).
+        spare = previous.release_subscription() if previous is not None else None
         assert self.user is not None
-        self.selected = await SelectedMailbox.open(self, name, read_only)
+        self.selected = await SelectedMailbox.open(self, name, read_only, spare)
         return self.selected
 
     async def unselect(self) -> None:

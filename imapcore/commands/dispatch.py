@@ -32,7 +32,7 @@ from imapcore.store.errors import MailboxNotFound, StoreError
 
 from . import HANDLERS
 from .context import ClientGone, SessionContext
-from .guard import SessionGuard, limit_refusal
+from .guard import NO_SLOT, SessionGuard, limit_refusal
 from .registry import Completion
 
 log = logging.getLogger(__name__)
@@ -55,8 +55,12 @@ async def run_command(ctx: SessionContext, command, guard: SessionGuard | None =
     if refusal is not None:
         return refusal
     user_before = ctx.user
-    async with guard.heavy(ctx, command):
+    slot = guard.heavy(ctx, command)
+    if slot is NO_SLOT:  # most commands: no context manager to enter and leave
         tagged = await _run_handler(ctx, command)
+    else:
+        async with slot:
+            tagged = await _run_handler(ctx, command)
     if ctx.user != user_before:
         if user_before is not None:
             guard.logged_out()

@@ -262,7 +262,7 @@ class SessionGuard:
         """An async context manager: a heavy-work slot for a heavy command, nothing otherwise."""
         if self.shared.is_heavy(ctx, command):
             return self.shared.heavy_slot(ctx.user)
-        return _NOTHING
+        return NO_SLOT
 
     # --- the user's session slot ------------------------------------------------------------------------
 
@@ -292,4 +292,5 @@ class _Nothing:
         return False
 
 
-_NOTHING = _Nothing()
+#: What ``SessionGuard.heavy`` returns for a command that needs no heavy-work slot.
+NO_SLOT = _Nothing()

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import trio
@@ -64,6 +65,15 @@ def flag_atoms(flags: Iterable[str]) -> tuple[Atom, ...]:
     return tuple(Atom(flag) for flag in ordered)
 
 
+@dataclass(frozen=True, slots=True)
+class SpareSubscription:
+    """The feed subscription of a selection being replaced, with whose mailbox it follows."""
+
+    user: str | None
+    mailbox_id: int
+    subscription: Subscription
+
+
 class SelectedMailbox:
     """The selected mailbox of one session (see the module docstring)."""
 
@@ -76,7 +86,8 @@ class SelectedMailbox:
     ) -> None:
         status = snapshot.status
         self._ctx = ctx
-        self._subscription = subscription
+        self._user = ctx.user
+        self._subscription: Subscription | None = subscription
         self.snapshot = snapshot
         self.mailbox_id = status.id
         self.name = status.name
@@ -112,35 +123,57 @@ class SelectedMailbox:
     # --- opening and closing ------------------------------------------------------------------------
 
     @classmethod
-    async def open(cls, ctx: SessionContext, name: str, read_only: bool) -> SelectedMailbox:
+    async def open(
+        cls, ctx: SessionContext, name: str, read_only: bool, spare: SpareSubscription | None = None
+    ) -> SelectedMailbox:
         """Subscribe to the mailbox's changes, then read its snapshot (see the module docstring).
 
         The feed subscription needs the mailbox id before the snapshot is read. The id this session
         found the last time it opened ``name`` is tried first, which spares a store read on every
         re-SELECT: if the snapshot shows that id, the subscription was made before the snapshot, as
-        required; if not (the name now belongs to another mailbox), the id is looked up again."""
-        store = ctx.store
-        known_ids = ctx.mailbox_ids
-        key = (ctx.user, name)  # UNAUTHENTICATE may change the user
-        mailbox_id = known_ids.get(key)
-        if mailbox_id is not None:
-            opened = await cls._subscribe_and_read(ctx, name, mailbox_id, raise_if_replaced=False)
-            if opened is not None:
-                return cls(ctx, opened[0], opened[1], read_only)
-            known_ids.pop(key, None)
-        info = await ctx.run_store(store.mailbox, ctx.user, name)
-        snapshot, subscription = await cls._subscribe_and_read(ctx, name, info.id, raise_if_replaced=True)
-        if len(known_ids) >= _KNOWN_IDS_MAX:
-            known_ids.clear()
-        known_ids[key] = info.id
-        return cls(ctx, snapshot, subscription, read_only)
+        required; if not (the name now belongs to another mailbox), the id is looked up again.
+
+        ``spare``: the previous selection's subscription (``release_subscription``). Re-selecting the
+        same mailbox keeps it instead of closing it and opening a new one: it was made before this
+        snapshot too, and whatever it still holds from before is applied idempotently like any change
+        the snapshot already shows. It is closed here when not used."""
+        try:
+            store = ctx.store
+            known_ids = ctx.mailbox_ids
+            key = (ctx.user, name)  # UNAUTHENTICATE may change the user
+            mailbox_id = known_ids.get(key)
+            if mailbox_id is not None:
+                reuse = None
+                if spare is not None and spare.user == ctx.user and spare.mailbox_id == mailbox_id:
+                    reuse, spare = spare.subscription, None
+                opened = await cls._subscribe_and_read(ctx, name, mailbox_id, reuse, raise_if_replaced=False)
+                if opened is not None:
+                    return cls(ctx, opened[0], opened[1], read_only)
+                known_ids.pop(key, None)
+            info = await ctx.run_store(store.mailbox, ctx.user, name)
+            reuse = None
+            if spare is not None and spare.user == ctx.user and spare.mailbox_id == info.id:
+                reuse, spare = spare.subscription, None
+            snapshot, subscription = await cls._subscribe_and_read(ctx, name, info.id, reuse, raise_if_replaced=True)
+            if len(known_ids) >= _KNOWN_IDS_MAX:
+                known_ids.clear()
+            known_ids[key] = info.id
+            return cls(ctx, snapshot, subscription, read_only)
+        finally:
+            if spare is not None:
+                with trio.CancelScope(shield=True):
+                    await spare.subscription.aclose()
 
     @staticmethod
-    async def _subscribe_and_read(ctx: SessionContext, name: str, mailbox_id: int, *, raise_if_replaced: bool):
+    async def _subscribe_and_read(
+        ctx: SessionContext, name: str, mailbox_id: int, subscription: Subscription | None, *, raise_if_replaced: bool
+    ):
         """``(snapshot, subscription)`` when ``name`` is still mailbox ``mailbox_id``; otherwise raise
         ``MailboxNotFound`` (renamed and replaced between the two reads) or, unless
-        ``raise_if_replaced``, return None."""
-        subscription = ctx.feed.subscribe(ctx.user, mailbox_id)  # before reading: see the module docstring
+        ``raise_if_replaced``, return None. ``subscription``: one to that mailbox already open (it is
+        closed like a new one when the mailbox turns out to be another)."""
+        if subscription is None:
+            subscription = ctx.feed.subscribe(ctx.user, mailbox_id)  # before reading: see the module docstring
         try:
             snapshot = await ctx.run_store(ctx.store.select, ctx.user, name)
             if snapshot.status.id != mailbox_id:
@@ -155,9 +188,19 @@ class SelectedMailbox:
             raise
         return snapshot, subscription
 
+    def release_subscription(self) -> SpareSubscription | None:
+        """Give up this view's feed subscription for the next SELECT to reuse (``open``'s ``spare``);
+        ``close`` then has nothing left to close. None if already given up."""
+        subscription, self._subscription = self._subscription, None
+        if subscription is None:
+            return None
+        return SpareSubscription(self._user, self.mailbox_id, subscription)
+
     async def close(self) -> None:
-        with trio.CancelScope(shield=True):
-            await self._subscription.aclose()
+        subscription, self._subscription = self._subscription, None
+        if subscription is not None:
+            with trio.CancelScope(shield=True):
+                await subscription.aclose()
 
     # --- numbers ----------------------------------------------------------------------------------------
 

@@ -197,16 +197,25 @@ class Session(SessionChannel):
         await self._flush()
         timeouts = self.services.config.timeouts
         logged_in = self.ctx.user is not None
-        if not logged_in:
-            timeout = min(timeouts.pre_login_s, self._login_deadline - trio.current_time())
-        else:
-            timeout = timeouts.idle_rearm_s if in_idle else timeouts.idle_timeout_s
+        fd = self._raw_fd
         data = None
-        with trio.move_on_after(max(timeout, 0.0)):
-            if self._raw_fd is not None:
-                data = await self._receive_raw()
+        if logged_in and fd is not None:
+            # The client's next command is often there already when a busy server gets to read: take
+            # it without arming the autologout timer (a cancel scope per read is measurable). Before
+            # login the timer always runs: it also enforces the login deadline.
+            data = self._read_now(fd)
+            if data is not None:
+                await trio.lowlevel.cancel_shielded_checkpoint()  # yield, and never drop what was read
+        if data is None:
+            if not logged_in:
+                timeout = min(timeouts.pre_login_s, self._login_deadline - trio.current_time())
             else:
-                data = await self.stream.receive_some(RECEIVE_SIZE)
+                timeout = timeouts.idle_rearm_s if in_idle else timeouts.idle_timeout_s
+            with trio.move_on_after(max(timeout, 0.0)):
+                if fd is not None:
+                    data = await self._wait_and_read(fd, tried=logged_in)
+                else:
+                    data = await self.stream.receive_some(RECEIVE_SIZE)
         self.ctx.inline_calls = 0  # this session just yielded (see ``SessionContext.run_store``)
         if data is None:
             if not logged_in and trio.current_time() >= self._login_deadline:
@@ -218,27 +227,33 @@ class Session(SessionChannel):
             await self._say_bye(f"Literals before login are limited to {limit} bytes", Code.TOOBIG)
         self.conn.receive_data(data)
 
-    async def _receive_raw(self) -> bytes:
-        """``receive_some`` for a plain socket, without the layers of Trio's socket wrapper: one
-        ``read`` (the client's next command is usually there already when the server is busy), and
-        only when it finds nothing, a wait for readability and a second ``read``. A read that finds data
-        at once is followed by a checkpoint, as in Trio, so a client that never pauses cannot starve
-        the others. Returns ``b""`` when the client closed its side, like ``receive_some``."""
-        fd = self._raw_fd
+    # Reading a plain socket directly, without the layers of Trio's socket wrapper (whose
+    # ``receive_some`` is a try, a wait and a second try, each behind a few context managers).
+
+    @staticmethod
+    def _read_now(fd: int) -> bytes | None:
+        """What the client sent, if anything is waiting (None otherwise); ``b""`` once it closed its side."""
+        try:
+            return os.read(fd, RECEIVE_SIZE)
+        except BlockingIOError:
+            return None
+        except OSError as error:  # ECONNRESET and the like: what Trio's stream reports as broken
+            raise trio.BrokenResourceError(str(error)) from error
+
+    async def _wait_and_read(self, fd: int, *, tried: bool) -> bytes:
+        """Like ``receive_some``: try a read (unless ``tried`` just found nothing), else wait until the
+        socket is readable and read."""
         await trio.lowlevel.checkpoint_if_cancelled()
-        waited = False
+        if not tried:
+            data = self._read_now(fd)
+            if data is not None:
+                await trio.lowlevel.cancel_shielded_checkpoint()
+                return data
         while True:
-            try:
-                data = os.read(fd, RECEIVE_SIZE)
-            except BlockingIOError:
-                await trio.lowlevel.wait_readable(fd)
-                waited = True
-                continue
-            except OSError as error:  # ECONNRESET and the like: what Trio's stream reports as broken
-                raise trio.BrokenResourceError(str(error)) from error
-            if not waited:
-                await trio.lowlevel.cancel_shielded_checkpoint()  # what was read is never dropped
-            return data
+            await trio.lowlevel.wait_readable(fd)
+            data = self._read_now(fd)
+            if data is not None:  # None: a spurious wake-up
+                return data
 
     def _literal_too_big_before_login(self, data: bytes) -> bool:
         """Before login only small literals (RFC 9051 §7.1 TOOBIG): see the module docstring."""
