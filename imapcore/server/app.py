@@ -40,7 +40,7 @@ from imapcore.store.sharedfeed import SharedFeed
 from . import tls
 from .config import Config, Limits, parse_address
 from .limits import ConnectionLimits, SharedConnectionLimits
-from .sharedstate import SharedRecords, SharedState
+from .sharedstate import SharedRecords, SharedState, SharedVerificationCache
 from .session import Session
 from .workers import BALANCE_DEFER_S, SessionCounts, WorkerSetup
 
@@ -275,7 +275,10 @@ async def serve(
             store=store,
             feed=feed,
             config=config,
-            authenticator=Authenticator(lookup_hash, throttle=_throttle(config.limits, shared)),
+            authenticator=Authenticator(
+                lookup_hash, throttle=_throttle(config.limits, shared),
+                cache=SharedVerificationCache(shared, worker.cache_secret) if shared is not None else None,
+            ),
             store_limiter=trio.CapacityLimiter(max(4, 2 * (os.cpu_count() or 2))),
             write_limiter=trio.CapacityLimiter(16),
         )

@@ -11,7 +11,11 @@ in-process tables it replaces, it is memory, not data):
   user ("user"), connections in total ("total", key ""), each worker's share in its own row, so the
   supervisor can drop exactly a dead worker's rows (``forget_worker``);
 * ``records(tbl, key, ...)``: ``imapcore.auth.throttle``'s failure records (``SharedRecords``, the
-  same interface as its in-memory tables), with a ``touched`` counter for the oldest-first bound.
+  same interface as its in-memory tables), with a ``touched`` counter for the oldest-first bound;
+* ``verified(key, expires)``: the cache of successful password verifications
+  (``SharedVerificationCache``), so a user who logged in through one worker does not pay the argon2
+  hash again in another. Keys are HMACs under a secret the supervisor draws at start and the workers
+  inherit in memory; it is never written anywhere, so the table is worthless on its own.
 
 Every operation is one short transaction under an exclusive ``flock`` on ``admission.lock`` (waiting in
 the kernel, not in SQLite's sleeping busy handler), without fsync (``synchronous=OFF``: the state is
@@ -30,6 +34,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from imapcore.auth.cache import VerificationCache
 from imapcore.auth.throttle import Record
 
 DB_NAME = "admission.sqlite3"
@@ -44,6 +49,7 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS records_by_age ON records (tbl, touched)",
     # How many records each table holds (kept exactly by SharedRecords, so bounding is not a count(*)).
     "CREATE TABLE IF NOT EXISTS sizes (tbl TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS verified (key BLOB PRIMARY KEY, expires REAL NOT NULL) WITHOUT ROWID",
 )
 
 
@@ -234,3 +240,36 @@ class SharedRecords:
                     "(SELECT key FROM records WHERE tbl = ? ORDER BY touched LIMIT ?)", (table, table, excess),
                 )
                 conn.execute("UPDATE sizes SET n = n - ? WHERE tbl = ?", (excess, table))
+
+
+class SharedVerificationCache(VerificationCache):
+    """``imapcore.auth.cache.VerificationCache`` with its entries in the admission database."""
+
+    def __init__(self, state: SharedState, secret: bytes, max_entries: int = 10_000, ttl_s: float = 600.0,
+                 clock=time.monotonic) -> None:
+        super().__init__(max_entries, ttl_s, clock)
+        self._secret = secret
+        self._state = state
+        self._remembered = 0
+
+    def hit(self, user: str, password: str, stored_hash: str) -> bool:
+        key = self._key(user, password, stored_hash)
+        row = self._state._conn.execute("SELECT expires FROM verified WHERE key = ?", (key,)).fetchone()
+        return row is not None and row[0] > self._clock()
+
+    def remember(self, user: str, password: str, stored_hash: str) -> None:
+        key = self._key(user, password, stored_hash)
+        now = self._clock()
+        with self._state.transaction() as conn:
+            conn.execute("INSERT OR REPLACE INTO verified (key, expires) VALUES (?, ?)", (key, now + self.ttl_s))
+            self._remembered += 1
+            if self._remembered % 64 == 0:  # the bound, now and then: expired entries, then the oldest
+                conn.execute("DELETE FROM verified WHERE expires <= ?", (now,))
+                excess = conn.execute("SELECT count(*) FROM verified").fetchone()[0] - self.max_entries
+                if excess > 0:
+                    conn.execute("DELETE FROM verified WHERE key IN "
+                                 "(SELECT key FROM verified ORDER BY expires LIMIT ?)", (excess,))
+
+    def __len__(self) -> int:
+        return self._state._conn.execute("SELECT count(*) FROM verified WHERE expires > ?",
+                                         (self._clock(),)).fetchone()[0]

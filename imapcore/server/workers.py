@@ -33,6 +33,7 @@ import ctypes
 import logging
 import mmap
 import os
+import secrets
 import signal
 import socket
 import struct
@@ -111,6 +112,7 @@ class WorkerSetup:
     wake_fd: int  # read end of this worker's wake-up pipe
     peer_fds: tuple[int, ...]  # write ends of the other workers' pipes
     sessions_path: Path
+    cache_secret: bytes  # the verification cache's HMAC secret, the same in every worker (sharedstate.py)
 
 
 def bind_listeners(config: Config) -> list[tuple[socket.socket, bool]]:
@@ -187,6 +189,7 @@ def supervise(config: Config, workers: int, announce: Callable[[list[tuple[str, 
     SessionCounts.reset(sessions_path, workers)
     sockets = bind_listeners(config)
     pipes = [os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC) for _ in range(workers)]
+    cache_secret = secrets.token_bytes(32)
     parent = os.getpid()
     children: dict[int, int] = {}  # pid -> worker index
     sys.stdout.flush()
@@ -195,7 +198,7 @@ def supervise(config: Config, workers: int, announce: Callable[[list[tuple[str, 
     def start(index: int) -> None:
         setup = WorkerSetup(
             index, workers, tuple(sockets), pipes[index][0],
-            tuple(pipes[j][1] for j in range(workers) if j != index), sessions_path,
+            tuple(pipes[j][1] for j in range(workers) if j != index), sessions_path, cache_secret,
         )
         pid = os.fork()
         if pid == 0:  # the worker

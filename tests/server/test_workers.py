@@ -249,3 +249,19 @@ def test_limits_and_the_auth_throttle_hold_for_all_workers_together(tmp_path):
             sock = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
             assert _read_until(sock, b"\r\n", 10).startswith(b"* BYE [UNAVAILABLE]")
             sock.close()
+
+
+def test_a_password_verified_in_one_worker_is_not_hashed_again_in_the_other(tmp_path):
+    import sqlite3
+
+    with server_process(tmp_path, USERS, extra_args=WORKERS) as srv:
+        a, b = _pair_in_different_workers(srv)  # both logged in: one verification each
+        db = sqlite3.connect(srv.data_dir / "admission.sqlite3")
+        try:
+            # One entry: both workers computed the same key (one shared secret), so the second login
+            # found the first one's entry (a cache hit is not remembered again) or replaced it.
+            assert db.execute("SELECT count(*) FROM verified").fetchone()[0] == 1
+        finally:
+            db.close()
+        a.logout()
+        b.logout()
