@@ -135,13 +135,21 @@ def _response_name(item: c.FetchItem) -> bytes:
 
 def plan_fetch(cmd: c.Fetch, *, read_only: bool, condstore: bool) -> FetchPlan:
     """The ``FetchPlan`` of ``cmd``. ``condstore``: CONDSTORE is on for this session (MODSEQ is then
-    reported with FLAGS); CHANGEDSINCE implies MODSEQ (RFC 7162 §3.1.4.1)."""
-    names = {item.name for item in cmd.items if item.name in _SIMPLE_FIELDS}
-    body_plain = any(item.name == "BODY" and item.section is None for item in cmd.items)
+    reported with FLAGS); CHANGEDSINCE implies MODSEQ (RFC 7162 §3.1.4.1).
+
+    Clients repeat the same few item lists, so plans are remembered (they are frozen, and depend only
+    on the arguments of ``_plan``); a list the plan refuses (``BadCommand``) is not."""
+    return _plan(cmd.items, cmd.uid, cmd.changed_since is not None, read_only, condstore)
+
+
+@functools.lru_cache(maxsize=256)
+def _plan(items: tuple[c.FetchItem, ...], uid: bool, changed_since: bool, read_only: bool, condstore: bool) -> FetchPlan:
+    names = {item.name for item in items if item.name in _SIMPLE_FIELDS}
+    body_plain = any(item.name == "BODY" and item.section is None for item in items)
     contents: list[BodyRequest] = []
     seen_names: set[bytes] = set()
     sets_seen = False
-    for item in cmd.items:
+    for item in items:
         if item.name not in _CONTENT_ITEMS or (item.name == "BODY" and item.section is None):
             continue
         if item.name == "BINARY.SIZE" and item.partial is not None:
@@ -157,7 +165,7 @@ def plan_fetch(cmd: c.Fetch, *, read_only: bool, condstore: bool) -> FetchPlan:
         contents.append(BodyRequest(item.name, response_name, item.section, item.partial))
     # RFC 7162 §3.1: once CONDSTORE is on, MODSEQ goes with FLAGS (Dovecot's reading of "all untagged
     # FETCH responses": the flag state and its mod-sequence travel together).
-    modseq = "MODSEQ" in names or cmd.changed_since is not None or (condstore and ("FLAGS" in names or sets_seen))
+    modseq = "MODSEQ" in names or changed_since or (condstore and ("FLAGS" in names or sets_seen))
     fields: set[str] = set()
     for name in names:
         fields.update(_SIMPLE_FIELDS[name])
@@ -172,7 +180,7 @@ def plan_fetch(cmd: c.Fetch, *, read_only: bool, condstore: bool) -> FetchPlan:
     if flags or (sets_seen and not read_only):
         fields.add("flags")
     return FetchPlan(
-        uid=cmd.uid or "UID" in names,
+        uid=uid or "UID" in names,
         flags=flags,
         internaldate="INTERNALDATE" in names,
         size="RFC822.SIZE" in names,

@@ -42,6 +42,9 @@ from .registry import Completion, handles
 from .selected import SYSTEM_FLAGS, SelectedMailbox
 
 
+_UNSEEN = SearchAnd((SearchKey("UNSEEN"),))
+
+
 @handles(c.Select, c.Examine)
 async def select(ctx: SessionContext, cmd: c.Select | c.Examine) -> Completion:
     read_only = isinstance(cmd, c.Examine)
@@ -99,9 +102,11 @@ async def _describe(ctx: SessionContext, view: SelectedMailbox, read_only: bool)
         if status.unseen:
             # One indexed query whose cost grows with the mailbox: inline for a small one (no thread hop
             # on every SELECT of a rev1 client), in a worker thread for a large one.
+            # Not restricted to the view's UIDs (encoding them into the query costs more than the
+            # query): a message added since the snapshot has a higher UID than every known one, so the
+            # smallest unseen UID is the same, and ``seq_of`` leaves out one the client was not told of.
             unseen = await ctx.run_read(
-                store.search, view.mailbox_id, SearchAnd((SearchKey("UNSEEN"),)), uids=view.uids,
-                size=len(view.uids),
+                store.search, view.mailbox_id, _UNSEEN, size=len(view.uids),
             )
             first = view.seq_of(min(unseen)) if unseen else None
             if first is not None:
