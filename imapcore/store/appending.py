@@ -3,13 +3,17 @@
 The path of a delivery, and where each cost is paid (store.py "Durability" says why it is durable):
 
 1. In the delivering thread, no lock: hash the bytes; if the blob is new, parse it once
-   (``delivery.prepare_blob``, one parser at a time per process, ``_PARSERS``) and write its file;
-   then make the file durable (``BlobStore.sync``: fsync of the file and its directory, or one
-   syncfs(2) for a MULTIAPPEND).
+   (``delivery.prepare_blob``, one parser at a time per process, ``_PARSERS``) and write its file,
+   without fsync.
 2. Queue for the group commit (``_append_prepared``): whoever finds no commit running becomes the
-   leader, takes the writer lock and commits every queued delivery in ONE transaction at
-   ``synchronous=NORMAL`` with a fixed number of statements whatever the batch size
-   (``_commit_append_batch``); refusals (quota, mailbox gone) are decided beforehand in Python.
+   leader. It takes every queued delivery, makes all their new files durable with ONE flush
+   (``BlobStore.sync(..., coalesce=True)``: syncfs(2)) holding no lock, then takes the writer lock and
+   commits them in ONE transaction at ``synchronous=NORMAL`` with a fixed number of statements
+   whatever the batch size (``_commit_append_batch``); refusals (quota, mailbox gone) are decided
+   beforehand in Python. (``blob_sync_by_leader = False``: each delivery fsyncs its own files and
+   directory instead; measured on the shared test machine with 4 and 16 threads, the leader's one
+   flush per batch cost less CPU per message, 1.6-1.9 ms against 2.0-2.7, with 3-4 times larger
+   batches and a third fewer WAL fsyncs.)
 3. Release the lock, then wait (each delivery in its own thread) for a WAL fsync that started after
    the commit, shared with everyone who committed meanwhile (``Store._wait_durable``); only then return.
 4. If many blobs wait for the full-text index, index a batch of them (``fulltext.py``, "Deferred
@@ -185,6 +189,9 @@ class DeliveryOperations:
     #: A delivering thread that finds this many blobs waiting for the trigram index, after its own
     #: acknowledgement, indexes them (``fulltext.index_pending``) before returning.
     fulltext_batch = 64
+    #: Who makes new blob files durable: the group-commit leader, for its whole batch, with one flush
+    #: before it takes the writer lock (True); or each delivery in its own thread (False).
+    blob_sync_by_leader = True
     _fulltext_backlog: int | None = None  # blobs waiting, as far as this process knows (None: count them)
 
     def append(
@@ -209,7 +216,8 @@ class DeliveryOperations:
                 prepared.append(self._prepare(message))  # parse and write outside the lock
             # Blob before metadata, and still outside the lock: the files this delivery wrote are made
             # durable here, in its own thread, while other deliveries commit.
-            self.blobs.sync(item.blob_id for item in prepared if item.needs_sync)
+            if not self.blob_sync_by_leader:
+                self.blobs.sync(item.blob_id for item in prepared if item.needs_sync)
             return self._append_prepared(user, name, prepared)
         except BaseException:
             self._discard_new_blobs(prepared)
@@ -256,9 +264,11 @@ class DeliveryOperations:
         if leader:
             batch: list[_AppendRequest] = []
             try:
+                with self._pending_lock:
+                    batch, self._pending_appends = self._pending_appends, []
+                if self.blob_sync_by_leader:
+                    self._sync_batch_blobs(batch)
                 with self._lock:
-                    with self._pending_lock:
-                        batch, self._pending_appends = self._pending_appends, []
                     self._commit_append_batch(batch)
             finally:
                 for other in batch:
@@ -305,6 +315,19 @@ class DeliveryOperations:
                 self.index_pending(limit=max(self.fulltext_batch, 256))
             finally:
                 running.release()
+
+    def _sync_batch_blobs(self, batch: list[_AppendRequest]) -> None:
+        """Blob before metadata: the leader makes every new blob of its batch durable with one flush
+        (``BlobStore.sync(..., coalesce=True)``: syncfs(2)), before it takes the writer lock."""
+        try:
+            self.blobs.sync(
+                (item.blob_id for request in batch for item in request.prepared if item.needs_sync), coalesce=True
+            )
+        except BaseException as error:
+            for request in batch:
+                request.error = error if isinstance(error, Exception) else RuntimeError("delivery interrupted")
+                request.done = True
+            raise
 
     def _commit_append_batch(self, batch: list[_AppendRequest]) -> None:
         """Commit ``batch`` in one transaction, under the writer lock.

@@ -143,10 +143,12 @@ class BlobStore:
         except FileNotFoundError:
             return False
 
-    def sync(self, blob_ids: Iterable[str]) -> None:
+    def sync(self, blob_ids: Iterable[str], *, coalesce: bool = False) -> None:
         """Make blobs written with ``write`` durable: their contents and their directory entries.
 
-        Called by each delivery in its own thread, outside the store's writer lock. ``sync_mode``:
+        Called outside the store's writer lock: by the group-commit leader for its whole batch with
+        ``coalesce=True`` (one syncfs(2) where there is one, whatever ``sync_mode``), or by each delivery
+        for its own files. ``sync_mode``:
 
         * ``"fsync"``: each file and each fan-out directory touched is fsynced (two journal commits per
           blob on ext4, but concurrent deliveries' fsyncs overlap and the kernel batches them);
@@ -163,7 +165,7 @@ class BlobStore:
         blob_ids = list(dict.fromkeys(blob_ids))
         if not blob_ids:
             return
-        if _syncfs is not None and (self.sync_mode == "syncfs" or len(blob_ids) >= SYNCFS_FROM):
+        if _syncfs is not None and (coalesce or self.sync_mode == "syncfs" or len(blob_ids) >= SYNCFS_FROM):
             self._syncfs_group.wait(self._syncfs_group.note())
             return
         for blob_id in blob_ids:

@@ -18,6 +18,9 @@ stored the text inside FTS5) and added ``mailboxes.expunge_floor``/``expunge_rec
 
 Version 3 added ``change_log``, the committed changes as the cross-process change feed reads them.
 
+Version 4 added ``fulltext_pending``, the blobs whose words are not in the trigram index yet (deferred
+indexing, ``fulltext.py``).
+
 Dates are integers: seconds since the epoch, plus the zone of INTERNALDATE in minutes east of UTC, plus
 the day number of the date *in its own zone*, because SEARCH BEFORE/ON/SINCE compare dates "disregarding
 time and timezone" (RFC 9051 §6.4.4).

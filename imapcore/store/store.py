@@ -15,8 +15,9 @@ Invariants this module keeps (each has a test in tests/store/):
 * Counters (mailbox STATUS numbers, user quota usage, blob reference counts) are maintained by triggers
   in the same transaction as the rows they count (``schema.py``).
 * Blob before metadata: bytes are written and made durable (``blobs.py``) before the transaction that
-  refers to them commits. Each delivery writes its files and makes them durable (``BlobStore.sync``) in
-  its own thread, before it queues for the writer lock (``appending.py``); a file without a row is never
+  refers to them commits. Each delivery writes its files in its own thread; the group-commit leader
+  makes every new file of its batch durable with one flush (``BlobStore.sync``, syncfs(2)) before it
+  takes the writer lock (``appending.py``); a file without a row is never
   trusted unchecked (a power loss before the sync may leave it incomplete), so a new delivery of the
   same bytes verifies its hash or writes it again. Under the writer lock, just before the commit, the
   file's existence is checked again so a concurrent garbage collection cannot have removed it. Blobs
@@ -32,7 +33,7 @@ Durability: ``synchronous="FULL"`` by default, and no fsync is ever made under t
 The order of a durable write (APPEND, COPY, MOVE, and users, mailboxes, quotas, subscriptions):
 blob files durable -> metadata committed -> WAL durable -> acknowledged (the method returns).
 
-1. Blobs: made durable by the delivering thread before it takes the writer lock (see above).
+1. Blobs: made durable by the group-commit leader, for its batch, before it takes the writer lock.
 2. Commit: under the writer lock, at ``synchronous=NORMAL`` whatever the configured level. In WAL mode
    the transaction's frames, commit record included, are in the WAL file (the OS page cache) when
    COMMIT returns, and other connections see them: a kill -9 of the process can no longer lose it.
