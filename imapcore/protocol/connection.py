@@ -69,11 +69,14 @@ from .codes import Code, ResponseCode
 from .errors import LocalProtocolError
 from .responses import (
     ContinuationRequest,
+    DataResponse,
     Enabled,
+    FetchResponse,
     Response,
     Status,
     StatusResponse,
     TaggedResponse,
+    UntaggedBytes,
 )
 from .states import EFFECTS, UNTAGGED_TRANSITIONS, Effect, State, is_allowed, next_state, wrong_state_text
 
@@ -89,6 +92,9 @@ _NO_LINE = 0
 _IDLE_LINE = 1  # "+ idling" sent, waiting for DONE
 _AUTH_LINE = 2  # a SASL challenge sent, waiting for the client's response
 _IDLE_OVER = 3  # DONE received, waiting for the IDLE's tagged completion
+
+# Responses whose sending changes nothing in the connection (exact types: a subclass takes the long way).
+_STATELESS = frozenset({DataResponse, FetchResponse, UntaggedBytes})
 
 # Capabilities whose ENABLE lets quoted strings carry UTF-8 (RFC 6855 §3, RFC 9051 §6.3.1).
 _UTF8_CAPABILITIES = frozenset({"UTF8=ACCEPT", "IMAP4REV2"})
@@ -262,6 +268,8 @@ class Connection:
         """The wire bytes of ``response``; updates the state from what is said (``states`` tables)."""
         if not self._greeted:
             return self._send_greeting(response)
+        if type(response) in _STATELESS:  # most responses: data that moves no state
+            return response.to_bytes(self._utf8)
         if isinstance(response, TaggedResponse):
             return self._send_tagged(response)
         if isinstance(response, ContinuationRequest):
