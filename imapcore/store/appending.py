@@ -312,7 +312,7 @@ class DeliveryOperations:
         running = self.__dict__.setdefault("_indexing", threading.Lock())
         if running.acquire(blocking=False):  # one indexer at a time; the others go on delivering
             try:
-                self.index_pending(limit=max(self.fulltext_batch, 256))
+                self.index_pending(limit=self.fulltext_batch)  # bounded: this APPEND waits for it
             finally:
                 running.release()
 
