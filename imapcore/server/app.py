@@ -303,6 +303,8 @@ async def serve(
                         bound.append(BoundAddress(TLS_KIND if implicit_tls else STARTTLS_KIND, name[0], name[1]))
                 if isinstance(feed, SharedFeed):
                     accepting.start_soon(feed.follow)
+                if worker is None or worker.index == 0:
+                    accepting.start_soon(_index_in_the_background, store, services.write_limiter)
                 if handle_signals and threading.current_thread() is threading.main_thread():
                     accepting.start_soon(_wait_for_signal, shutdown)
                 task_status.started(bound)
@@ -322,6 +324,24 @@ async def serve(
             balance.close()
         if shared is not None:
             shared.close()
+
+
+#: How often the server looks for delivered messages not yet in the full-text index.
+INDEX_INTERVAL_S = 5.0
+
+
+async def _index_in_the_background(store: Store, limiter: trio.CapacityLimiter) -> None:
+    """Deliveries leave their words to be indexed later, in batches (``imapcore.store.fulltext``): a
+    delivering thread indexes only once 64 are waiting, so a quiet server would keep up to 63 pending
+    for ever (SEARCH stays exact, only slower on them). This drains them every ``INDEX_INTERVAL_S``
+    in a worker thread; with several workers, worker 0 does it."""
+    while True:
+        await trio.sleep(INDEX_INTERVAL_S)
+        try:
+            if store.pending_index_count():
+                await trio.to_thread.run_sync(store.index_pending, 1024, limiter=limiter)
+        except Exception:  # a busy or failing disk: the next round tries again, SEARCH is exact anyway
+            log.exception("background full-text indexing failed")
 
 
 def _throttle(limits: Limits, shared: SharedState | None) -> AuthThrottle:

@@ -4,7 +4,8 @@ Public API (everything a session needs; all methods are blocking and thread-safe
 ``trio.to_thread.run_sync``):
 
 ``Store.open(data_dir, *, feed=None, synchronous="FULL", summarize=None, durable=True,
-expunge_history=100_000) -> Store``;
+expunge_history=100_000, process_shared=False) -> Store``; ``process_shared``: other processes use the
+same directory (server workers, the command line), so the writer lock is also an flock (``locking.py``);
 ``close()``. Creates ``data_dir/blobs/`` and ``data_dir/meta.sqlite3``.
 
 Users: ``create_user(name, password_hash=None, *, quota_storage_bytes=None, quota_messages=None)``
@@ -32,16 +33,20 @@ Messages (by mailbox id + UIDs; a UID set is a ``SequenceSet`` in UID terms or a
 ``search(id, program, *, uids=None, recent_uids=(), now=None) -> [uid]``.
 
 Maintenance: ``fsck(*, repair=True, verify_hashes=True) -> FsckReport``, ``gc() -> [blob_id]``; the
-same as ``imapcore fsck`` / ``imapcore gc`` (``cli.py``).
+same as ``imapcore fsck`` / ``imapcore gc`` (``cli.py``). Deferred full-text indexing:
+``pending_index_count()``, ``index_pending(limit=None) -> int`` (SEARCH is exact either way).
 
 Layout of this package: ``store.py`` (connections, transactions, users) with its operations in
 ``mailboxes.py``, ``appending.py`` (group commit), ``messages.py`` and ``uidsets.py``; ``blobs.py``
 (content-addressed files; batched ``write`` + ``sync``), ``schema.py`` (tables, triggers, migrations),
 ``delivery.py`` (what is computed once per blob), ``fulltext.py`` (the word-trigram index),
-``search.py`` (SEARCH as SQL + FTS5 trigram), ``feed.py`` (change feed),
+``search.py`` (SEARCH as SQL + FTS5 trigram), ``feed.py`` (change feed), ``sharedfeed.py`` (the change
+feed across processes, through ``change_log``), ``locking.py`` (the writer lock), ``syncing.py`` (group
+fsync, WAL checkpoints),
 ``maintenance.py`` (fsck, gc), ``names.py``, ``flags.py``, ``uidranges.py``, ``records.py``, ``errors.py``.
 
-Change feed (``feed.py``): pass ``feed=InProcessFeed()`` (created inside ``trio.run``);
+Change feed (``feed.py``): pass ``feed=InProcessFeed()`` (created inside ``trio.run``), or
+``SharedFeed(data_dir, wake_fd, peer_fds)`` when several processes share the store (the server does);
 ``feed.subscribe(user, mailbox_id=None)`` gives a subscription whose ``await receive()`` returns
 ``Change`` objects in commit order, or one ``ChangeKind.RESYNC`` after falling behind. Subscribe before
 reading the state you will keep up to date.

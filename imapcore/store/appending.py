@@ -291,6 +291,10 @@ class DeliveryOperations:
             log.exception("deferred full-text indexing failed")
         return request.result
 
+    def pending_index_count(self) -> int:
+        """How many delivered blobs are not in the trigram index yet (``index_pending`` does them)."""
+        return fulltext.pending_count(self._reader())
+
     def index_pending(self, limit: int | None = None) -> int:
         """Put blobs delivered since into the trigram index (SEARCH is exact without it, only slower on
         the pending ones); at most ``limit`` (None: all). Blocking; the number indexed."""
