@@ -27,6 +27,7 @@ come before their children.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -90,16 +91,21 @@ def _superiors(name: str) -> list[str]:
     return [DELIMITER.join(levels[:i]) for i in range(1, len(levels))]
 
 
+@functools.lru_cache(maxsize=256)
+def _compiled_pattern(pattern: str) -> tuple[re.Pattern[str], str]:
+    """A pattern's regex and the INBOX spelling it starts with ("" if none); clients repeat the same
+    few patterns (``*``, ``%``), so they are remembered."""
+    literal = re.match(r"[^*%]*", pattern).group()[: len("INBOX")]
+    inbox_spelling = literal if literal and "INBOX".startswith(literal.upper()) else ""
+    return compile_pattern(pattern), inbox_spelling
+
+
 class _Matcher:
     """Does a name match any of the canonical patterns? INBOX-rooted names also match a pattern whose
     literal start spells INBOX in another case (``in*``, ``Inbox/%``), as Dovecot does."""
 
     def __init__(self, patterns: Iterable[str]) -> None:
-        self._compiled = []
-        for pattern in patterns:
-            literal = re.match(r"[^*%]*", pattern).group()[: len("INBOX")]
-            inbox_spelling = literal if literal and "INBOX".startswith(literal.upper()) else ""
-            self._compiled.append((compile_pattern(pattern), inbox_spelling))
+        self._compiled = [_compiled_pattern(pattern) for pattern in patterns]
 
     def __call__(self, name: str) -> bool:
         inbox_rooted = name == "INBOX" or name.startswith("INBOX" + DELIMITER)
