@@ -4,13 +4,11 @@ and how other sessions' changes become EXISTS / FETCH / EXPUNGE / VANISHED at th
 from __future__ import annotations
 
 import pytest
-import trio
 
-from imapcore.commands.context import ServerServices, SessionContext
 from imapcore.protocol.errors import BadCommand
-from imapcore.server.config import Config
-from imapcore.store import FlagMode, InProcessFeed, Store
+from imapcore.store import FlagMode
 from imapcore.syntax.model import STAR, SequenceSet
+from support.sessions import open_sessions, updates
 
 MESSAGE = b"From: a@example.org\r\nSubject: hi\r\n\r\nbody\r\n"
 
@@ -23,23 +21,7 @@ def wire(responses, utf8=False):
     return [r.to_bytes(utf8) for r in responses]
 
 
-async def open_sessions(tmp_path, count=2, buffer_size=1024):
-    store = Store.open(tmp_path / "data", feed=InProcessFeed(buffer_size=buffer_size))
-    store.create_user("alice")
-    services = ServerServices(store, store.feed, Config(data_dir=str(tmp_path / "data")), None,
-                              trio.CapacityLimiter(4))
-    contexts = []
-    for _ in range(count):
-        ctx = SessionContext(services, channel=None, remote_address=("127.0.0.1", 1), tls=False)
-        ctx.user = "alice"
-        contexts.append(ctx)
-    return store, contexts
 
-
-async def updates(ctx, allow_expunge=True):
-    await trio.testing.wait_all_tasks_blocked()
-    await ctx.selected.poll()
-    return wire(ctx.selected.pending_updates(allow_expunge))
 
 
 async def test_resolve_sequence_numbers_uids_star_and_saved(tmp_path):

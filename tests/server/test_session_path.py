@@ -9,33 +9,17 @@ import threading
 import trio
 import trio.testing
 
-from imapcore.commands.context import BlobCollector, ServerServices, SessionContext
-from imapcore.server.config import Config
-from imapcore.store import FlagMode, InProcessFeed, Store
+from imapcore.commands.context import BlobCollector
+from imapcore.store import FlagMode
 from imapcore.syntax import parser
 from imapcore.syntax.tokenizer import Tokenizer
 from imapcore.syntax.tokens import COMMAND
+from support.sessions import open_sessions, updates
 
 MESSAGE = b"From: a@example.org\r\nSubject: hi\r\n\r\nbody\r\n"
 
 
-async def open_sessions(tmp_path, count=2):
-    store = Store.open(tmp_path / "data", feed=InProcessFeed(buffer_size=1024))
-    store.create_user("alice")
-    services = ServerServices(store, store.feed, Config(data_dir=str(tmp_path / "data")), None,
-                              trio.CapacityLimiter(4))
-    contexts = []
-    for _ in range(count):
-        ctx = SessionContext(services, channel=None, remote_address=("127.0.0.1", 1), tls=False)
-        ctx.user = "alice"
-        contexts.append(ctx)
-    return store, contexts
 
-
-async def updates(ctx):
-    await trio.testing.wait_all_tasks_blocked()
-    await ctx.selected.poll()
-    return [r.to_bytes(False) for r in ctx.selected.pending_updates(True)]
 
 
 async def test_reselect_keeps_reporting_other_sessions_changes(tmp_path):
