@@ -145,10 +145,12 @@ def run_serve(args) -> int:
     if config is None:
         return 2
     _setup_logging(config)
-    # Worker threads (store writes, message parsing) hold the GIL in long stretches; the event loop,
-    # back from a socket call, waits up to the switch interval for it. 1 ms instead of 5 ms cut the
-    # FETCH FLAGS p99 of the load benchmark about in half.
-    sys.setswitchinterval(0.001)
+    # The GIL switch interval, said explicitly because it was tuned both ways. With many thread hops per
+    # command (an earlier store), 1 ms instead of Python's 5 ms halved the load benchmark's FETCH FLAGS
+    # p99. With ~1.65 hops per 9-command cycle now, forced hand-offs cost more than they save: with
+    # 5 ms the persistent mix ran ~5,000 instead of ~4,150 commands/s (server CPU ~295 instead of ~358
+    # microseconds per command, two workers), FETCH FLAGS p99 ~3 ms either way.
+    sys.setswitchinterval(0.005)
 
     if config.worker_count > 1:
         return _run_workers(args, config)
