@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import mailbox
 import math
-import os
 import re
 from pathlib import Path
 
@@ -142,36 +141,10 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
 
 
 def read_rss_kib(pid: int) -> int:
-    """Resident set size of a server in KiB: ``VmRSS`` of the process and of its children (the worker
-    processes of ``imapcore serve``, which runs one per CPU by default)."""
-    total = 0
-    for member in (pid, *child_pids(pid)):
-        try:
-            with open(f"/proc/{member}/status") as status:
-                for line in status:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-                        break
-        except FileNotFoundError:
-            if member == pid:
-                raise ValueError(f"no process {pid}") from None
-    return total
+    """Resident set size of a server in KiB, its worker processes included (``tests/support``)."""
+    from support.workers_kit import tree_rss_kib
 
-
-def child_pids(pid: int) -> list[int]:
-    """The direct children of ``pid`` (from /proc/*/stat)."""
-    children = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError, IndexError):
-            continue
-        if int(fields[1]) == pid:
-            children.append(int(entry))
-    return children
+    return tree_rss_kib(pid)
 
 
 def raise_fd_limit(wanted: int) -> int:

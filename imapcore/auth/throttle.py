@@ -205,7 +205,6 @@ class AuthThrottle:
                                 record.not_before + policy.delay(counted))
                 record.not_before = start
                 record.in_flight += 1
-                records.put(ADDRESSES, key, record)
                 wait = start - now
             user_record = self._get(records, USERS, _user_key(user))
             if user_record is not None:
@@ -235,12 +234,9 @@ class AuthThrottle:
                 record.last_failure = now
                 if record.failures >= policy.ban_failures:
                     record.banned_until = now + policy.ban_s
-                records.put(ADDRESSES, key, record)
-            key = _user_key(user)
-            record = self._touch(records, USERS, key, now)
+            record = self._touch(records, USERS, _user_key(user), now)
             record.failures += 1
             record.last_failure = now
-            records.put(USERS, key, record)
 
     def record_success(self, address: str | None, user: str) -> None:
         """A success forgets the user's failures and the address's (Dovecot does the same)."""
@@ -277,6 +273,8 @@ class AuthThrottle:
         )
 
     def _touch(self, records, table: str, key: str, now: float) -> Record:
+        """The live record of ``key`` (a new one if none or expired), marked used now; changes made to
+        it before the session ends are kept (``put`` is needed only for records from ``get``)."""
         record = records.get(table, key)
         if record is not None and self._expired(record, now):
             records.delete(table, key)

@@ -249,7 +249,6 @@ async def serve(
     if store is None:
         # The shared feed with one process too: the command line (``imapcore deliver``, ``user del``)
         # writes beside the server, and its changes reach the sessions through the change log.
-        Store.open(config.data_dir, process_shared=True).close()  # the schema, before the feed reads it
         if worker is None:
             feed = SharedFeed(config.data_path, None, ())
         else:

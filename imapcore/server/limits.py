@@ -109,7 +109,7 @@ class SharedConnectionLimits(ConnectionLimits):
     counts live in the admission database, each worker's share in its own rows."""
 
     def __init__(self, max_connections: int, max_per_address: int, max_per_user: int, shared) -> None:
-        super().__init__(max_connections, max_per_address, max_per_user)
+        # No in-process limiters: every method below counts in the shared database instead.
         self.shared = shared
         self.max_connections = max(1, max_connections)
         self.max_per_address = max(1, max_per_address)

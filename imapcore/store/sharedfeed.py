@@ -37,6 +37,7 @@ from __future__ import annotations
 import json
 import mmap
 import os
+import sqlite3
 import struct
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -100,8 +101,12 @@ class SeqCounter:
 
 
 def latest_seq(conn) -> int:
-    """The newest ``seq`` ever given (also when the log has been emptied by pruning)."""
-    row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'change_log'").fetchone()
+    """The newest ``seq`` ever given (also when the log has been emptied by pruning); 0 for a database
+    the store has not created yet (no ``sqlite_sequence`` table)."""
+    try:
+        row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'change_log'").fetchone()
+    except sqlite3.OperationalError:
+        return 0
     return row[0] if row else 0
 
 

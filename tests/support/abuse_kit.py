@@ -21,6 +21,7 @@ import trio
 from imapcore.server.users import add_user
 from imapcore.store import Store
 from support.server import ImapTestClient, server_process
+from support.workers_kit import tree_rss_kib
 
 PASSWORD = "correct horse"
 #: Users of the suite: the well-behaved client logs in as ``good``; tests attack the others.
@@ -96,23 +97,8 @@ def abuse_server(tmp_path: Path):
 
 
 def rss_kib(pid: int) -> int:
-    """The server's resident memory (VmRSS) in KiB: the process and its worker processes together
-    (``imapcore serve`` runs one worker per CPU by default; the supervisor alone holds almost nothing)."""
-    from support.workers_kit import worker_pids
-
-    total = 0
-    for member in (pid, *worker_pids(pid)):
-        try:
-            text = Path(f"/proc/{member}/status").read_text()
-        except FileNotFoundError:
-            if member == pid:
-                raise
-            continue
-        for line in text.splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1])
-                break
-    return total
+    """The server's resident memory in KiB, its worker processes included."""
+    return tree_rss_kib(pid)
 
 
 async def open_from(source: str, port: int, *, rcvbuf: int | None = None) -> trio.SocketStream:

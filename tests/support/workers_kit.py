@@ -19,6 +19,20 @@ def worker_pids(supervisor_pid: int) -> list[int]:
     return sorted(int(pid) for pid in out.split())
 
 
+def tree_rss_kib(pid: int) -> int:
+    """Resident memory (VmRSS, KiB) of a server: the process and its workers together (``imapcore
+    serve`` runs one worker per CPU by default; the supervisor alone holds almost nothing)."""
+    total = 0
+    for member in (pid, *worker_pids(pid)):
+        try:
+            with open(f"/proc/{member}/status") as status:
+                total += next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+        except FileNotFoundError:
+            if member == pid:
+                raise
+    return total
+
+
 def _server_inode(client: socket.socket) -> int | None:
     port = client.getsockname()[1]
     server_port = client.getpeername()[1]
