@@ -86,8 +86,23 @@ def _fsync_latency_ms(workdir: Path, rounds: int = 50) -> float:
         os.fsync(directory)
         os.close(directory)
     elapsed = (time.perf_counter() - start) / rounds * 1000
-    shutil.rmtree(probe)
-    return elapsed
+    return elapsed  # the files stay until the end of the run: see _create_latency_us
+
+
+def _create_latency_us(workdir: Path, rounds: int = 200) -> float:
+    """What creating one empty file costs in this directory now (each blob is a new file).
+
+    On ext4 this depends on the directory's block group: a new inode skips every inode of the group
+    deleted in the last 60 s (300 s while its inode-table block is still dirty; ``recently_deleted`` in
+    fs/ext4/ialloc.c), each skip a buffer lookup. Where a test suite or an earlier benchmark round has just
+    removed thousands of files (/tmp on a CI machine), a create measured 0.6-0.9 ms of system CPU instead
+    of 10-20 us. So the benchmark removes nothing until it is done, and prints this floor."""
+    probe = workdir / "create-probe"
+    probe.mkdir(exist_ok=True)
+    start = time.perf_counter()
+    for i in range(rounds):
+        os.close(os.open(probe / f"c{i}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    return (time.perf_counter() - start) / rounds * 1e6
 
 
 def _deliver(store: Store, raws, threads: int, per_commit: int = 1) -> None:
@@ -136,7 +151,12 @@ def bench_append(args, workdir: Path) -> None:
     else:
         print(f"append: {count} distinct messages of ~{len(make_message(seed, body_kb=args.append_kb)) // 1024} KB "
               f"each per run, durable (blob + metadata on disk before the call returns), median of {args.rounds} runs")
-    print(f"  this disk now: write 20 KB + fsync file + fsync directory = {_fsync_latency_ms(workdir):.2f} ms")
+    create_us = _create_latency_us(workdir)
+    print(f"  this disk now: write 20 KB + fsync file + fsync directory = {_fsync_latency_ms(workdir):.2f} ms; "
+          f"create an empty file = {create_us:.0f} us")
+    if create_us > 100:
+        print("  (file creation is slow in this directory, likely many files deleted here in the last minutes: "
+              "the figures below pay it per message; --dir on the disk that will hold the mail measures that)")
     for label, synchronous, threads, per_commit in configs:
         rates, cpus, fsyncs, checkpoints = [], [], [], []
         for round_number in range(args.rounds):
@@ -153,7 +173,8 @@ def bench_append(args, workdir: Path) -> None:
                 after = os.times()
                 fsyncs.append(store._wal_sync.flushes / count)
                 checkpoints.append(store._checkpointer.checkpoints)
-            shutil.rmtree(path, ignore_errors=True)
+            # Kept until the whole run is over: removing 2,000 files here would slow every file creation
+            # of the next round in the same block group (see _create_latency_us).
             rates.append(count / elapsed)
             cpus.append((after.user - before.user + after.system - before.system) / count * 1000)
         print(f"  {label:46s} {statistics.median(rates):7.0f} messages/s  "
@@ -172,7 +193,6 @@ def bench_append(args, workdir: Path) -> None:
         indexed = store.index_pending()
         elapsed = time.perf_counter() - start
         after = os.times()
-    shutil.rmtree(path, ignore_errors=True)
     print(f"  deferred full-text indexer alone: {indexed / elapsed:7.0f} messages/s "
           f"(CPU {(after.user - before.user + after.system - before.system) / indexed * 1000:.2f} ms/message; "
           f"included in the figures above)")

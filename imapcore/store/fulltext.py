@@ -46,6 +46,8 @@ the batches efficient, with no thread of its own), and anyone through ``Store.in
 
 from __future__ import annotations
 
+import os
+
 _INSERT_TERMS = "INSERT INTO blob_terms (rowid, header, body) VALUES (?, ?, ?)"
 _DELETE_TERMS = "INSERT INTO blob_terms (blob_terms, rowid, header, body) VALUES ('delete', ?, ?, ?)"
 
@@ -59,12 +61,50 @@ SCHEMA = (
 MIN_PIECE = 3
 
 
-def index_terms(folded: str) -> str:
+def index_terms_py(folded: str) -> str:
     """The text the trigram index gets for ``folded``: each word once, in order. Words are separated by
-    whitespace and by NUL (FTS5 stops reading a string at a NUL)."""
+    whitespace (``str.split()``) and by NUL (FTS5 stops reading a string at a NUL). The specification of
+    the C twin ``native/terms.c``."""
     if "\0" in folded:
         folded = folded.replace("\0", " ")
     return " ".join(dict.fromkeys(folded.split()))
+
+
+try:
+    from imapcore._cterms import ffi as _ffi, lib as _lib
+except ImportError:  # not built (no compiler at install time)
+    _ffi = _lib = None
+
+#: Below this many characters the Python twin is as fast as the trip through cffi.
+_C_FROM = 256
+
+
+def index_terms_c(folded: str) -> str:
+    """``index_terms_py`` computed by ``native/terms.c`` with the GIL released (cffi drops it for the
+    call), so the deferred indexer's word extraction runs beside the deliveries' parsing."""
+    if _lib is None:
+        raise RuntimeError("imapcore._cterms is not built")
+    try:
+        data = folded.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: not UTF-8, the twin handles it
+        return index_terms_py(folded)
+    out = _ffi.new("char[]", len(data) or 1)
+    written = _lib.imc_index_terms(data, len(data), out)
+    if written < 0:
+        return index_terms_py(folded)
+    return _ffi.unpack(out, written).decode("utf-8")
+
+
+def _index_terms_fast(folded: str) -> str:
+    return index_terms_c(folded) if len(folded) >= _C_FROM else index_terms_py(folded)
+
+
+if _lib is not None and os.environ.get("IMAPCORE_PURE_PYTHON") != "1":
+    index_terms = _index_terms_fast
+    TERMS_IMPLEMENTATION = "C (cffi)"
+else:
+    index_terms = index_terms_py
+    TERMS_IMPLEMENTATION = "python"
 
 
 def insert(conn, num: int, header: str, body: str, header_terms: str | None = None, body_terms: str | None = None) -> None:
