@@ -31,6 +31,7 @@ Semantics, with the text that fixes them:
 
 from __future__ import annotations
 
+import os
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -117,11 +118,60 @@ class _Evaluation:
         return [value for field_name, value in self.summary.headers if field_name == wanted]
 
 
-def search_fold(text: str) -> str:
-    """The comparison form of a string for SEARCH: casefolded, then NFKD-decomposed (RFC 5051 shape)."""
+def search_fold_py(text: str) -> str:
+    """The comparison form of a string for SEARCH: casefolded, then NFKD-decomposed (RFC 5051 shape).
+    The specification of the C twin ``native/fold.c``."""
     if text.isascii():
         return text.lower()  # casefold and NFKD are both plain lower-casing on ASCII
     return unicodedata.normalize("NFKD", text.casefold())
+
+
+try:
+    from imapcore._cfold import ffi as _ffi, lib as _lib
+except ImportError:  # not built (no compiler at install time)
+    _ffi = _lib = None
+else:
+    # The tables were generated from the building interpreter's Unicode data: only trusted for the same.
+    if _ffi.string(_lib.imc_fold_unidata_version()).decode() != unicodedata.unidata_version:
+        _ffi = _lib = None
+
+#: Below this many characters the Python twin is as fast as the trip through cffi.
+_C_FROM = 512
+
+
+def search_fold_c(text: str) -> str:
+    """``search_fold_py`` computed by ``native/fold.c`` with the GIL released (cffi drops it for the
+    call): deliveries fold every message's text, and the other deliveries wait for the GIL meanwhile."""
+    if _lib is None:
+        raise RuntimeError("imapcore._cfold is not built for this Unicode version")
+    if text.isascii():
+        return text.lower()
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: not UTF-8, the twin handles it
+        return search_fold_py(text)
+    capacity = len(data) + (len(data) >> 1) + 64
+    out = _ffi.new("char[]", capacity)
+    written = _lib.imc_search_fold(data, len(data), out, capacity)
+    if written == -2:  # grew more than by half: retry with room for the worst case
+        capacity = len(data) * _lib.imc_fold_max_growth() + 16
+        out = _ffi.new("char[]", capacity)
+        written = _lib.imc_search_fold(data, len(data), out, capacity)
+    if written < 0:  # a run of combining marks too long for the C side
+        return search_fold_py(text)
+    return _ffi.unpack(out, written).decode("utf-8")
+
+
+def _search_fold_fast(text: str) -> str:
+    return search_fold_c(text) if len(text) >= _C_FROM else search_fold_py(text)
+
+
+if _lib is not None and os.environ.get("IMAPCORE_PURE_PYTHON") != "1":
+    search_fold = _search_fold_fast
+    FOLD_IMPLEMENTATION = "C (cffi)"
+else:
+    search_fold = search_fold_py
+    FOLD_IMPLEMENTATION = "python"
 
 
 def _contains(haystack: str, needle: str) -> bool:
