@@ -64,6 +64,13 @@ _syncfs = _load_syncfs()
 
 _fdatasync = getattr(os, "fdatasync", os.fsync)
 
+try:
+    from imapcore._cblobio import lib as _cblobio
+except ImportError:  # not built (no compiler at install time): os calls
+    _write_file = None
+else:
+    _write_file = None if os.environ.get("IMAPCORE_PURE_PYTHON") == "1" else _cblobio.imc_write_file
+
 #: From this many blobs in one ``sync`` call, one syncfs(2) replaces the per-file fsyncs.
 SYNCFS_FROM = 3
 
@@ -122,6 +129,12 @@ class BlobStore:
         """
         final = self._path(blob_id)
         temporary = f"{self._tmp_text}/{blob_id}.{os.getpid()}.{id(data):x}.{os.urandom(4).hex()}"
+        if _write_file is not None:
+            # One call, one release of the GIL, instead of four (native/blobio.c does exactly the below).
+            error = _write_file(temporary.encode(), final.encode(), data, len(data))
+            if error:
+                raise OSError(error, os.strerror(error), temporary)
+            return
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             view = memoryview(data)
@@ -133,7 +146,11 @@ class BlobStore:
             os.unlink(temporary)
             raise
         os.close(fd)
-        os.replace(temporary, final)
+        try:
+            os.replace(temporary, final)
+        except BaseException:
+            os.unlink(temporary)
+            raise
 
     def verified(self, blob_id: str) -> bool:
         """Whether the file exists and hashes to its name (a file left by a crash may not)."""

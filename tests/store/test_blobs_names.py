@@ -63,3 +63,27 @@ def test_name_normalisation_and_limits():
         normalize("é" * 501)
     assert normalize("/".join(["l"] * 50)).count("/") == 49
     assert parents("a/b/c") == ["a", "a/b"]
+
+
+def test_write_then_sync_leaves_exactly_the_file(tmp_path):
+    # BlobStore.write is one C call where imapcore._cblobio is built (native/blobio.c): same result.
+    store = BlobStore(tmp_path / "blobs")
+    data = b"Subject: one call\r\n\r\n" + bytes(range(256)) * 100
+    blob_id = hashlib.sha256(data).hexdigest()
+    store.write(data, blob_id)
+    store.sync([blob_id])
+    path = store.path_of(blob_id)
+    assert path.read_bytes() == data
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert list((tmp_path / "blobs" / "tmp").iterdir()) == []
+
+
+def test_failed_write_raises_and_leaves_no_temporary(tmp_path):
+    store = BlobStore(tmp_path / "blobs")
+    data = b"x" * 5000
+    blob_id = hashlib.sha256(data).hexdigest()
+    (tmp_path / "blobs" / blob_id[:2]).rmdir()  # the rename target's directory is gone
+    with pytest.raises(FileNotFoundError):
+        store.write(data, blob_id)
+    assert list((tmp_path / "blobs" / "tmp").iterdir()) == []
+    assert not store.exists(blob_id)

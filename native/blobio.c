@@ -1,0 +1,52 @@
+/* Writing a blob file in one call: create the temporary file, write every byte, close, rename into place.
+ *
+ * Why in C: from Python that is four system calls (open, write, close, rename), and each gives up the
+ * GIL and takes it back; with deliveries parsing in other threads, every take-back is a wait and a
+ * context switch (measured: about 11 voluntary switches per delivered message with 16 delivering
+ * threads). cffi releases the GIL once around this call. The semantics are exactly those of
+ * ``BlobStore.write`` in imapcore/store/blobs.py (its Python path is the reference): O_EXCL creation with
+ * mode 0600, a short write retried, EINTR retried, the temporary file removed on any failure.
+ *
+ * Returns 0, or the errno of the step that failed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stddef.h>
+#include <unistd.h>
+
+int imc_write_file(const char *temporary, const char *final, const char *data, size_t length)
+{
+    int fd;
+    do {
+        fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        return errno;
+    }
+    size_t done = 0;
+    while (done < length) {
+        ssize_t n = write(fd, data + done, length - done);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            int error = errno;
+            close(fd);
+            unlink(temporary);
+            return error;
+        }
+        done += (size_t)n;
+    }
+    if (close(fd) != 0 && errno != EINTR) {
+        int error = errno;
+        unlink(temporary);
+        return error;
+    }
+    if (rename(temporary, final) != 0) {
+        int error = errno;
+        unlink(temporary);
+        return error;
+    }
+    return 0;
+}
