@@ -252,7 +252,7 @@ async def serve(
         if worker is None:
             feed = SharedFeed(config.data_path, None, ())
         else:
-            feed = SharedFeed(config.data_path, worker.wake_fd, worker.peer_fds)
+            feed = SharedFeed(config.data_path, worker.wake_fd, worker.peer_fds, worker_index=worker.index)
             balance = SessionCounts(worker.sessions_path, worker.workers, worker.index)
         try:
             store = Store.open(config.data_dir, feed=feed, synchronous=config.store_synchronous.upper(),

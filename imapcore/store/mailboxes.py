@@ -46,18 +46,37 @@ class MailboxOperations:
     )
     _MAILBOX_FROM = "mailboxes mb LEFT JOIN subscriptions s ON s.user_id = mb.user_id AND s.name = mb.name"
 
+    #: The user's id inside the query that needs it: one statement instead of a lookup and a query (the
+    #: hot LIST/STATUS/SELECT/APPEND path made three ``SELECT id FROM users`` per mail check), and never
+    #: stale, unlike a cache of ids (the command line may delete a user, and SQLite may give the id to
+    #: the next one created). A user with no row matches nothing; ``_user_id`` then says UserNotFound.
+    _USER_ID = "(SELECT id FROM users WHERE name = ?)"
+
     def list_mailboxes(self, user: str) -> list[MailboxInfo]:
         conn = self._reader()
-        user_id = self._user_id(conn, user)
         rows = conn.execute(
-            f"SELECT {self._MAILBOX_COLUMNS} FROM {self._MAILBOX_FROM} WHERE mb.user_id = ? ORDER BY mb.name",
-            (user_id,),
+            f"SELECT {self._MAILBOX_COLUMNS} FROM {self._MAILBOX_FROM} WHERE mb.user_id = {self._USER_ID} "
+            "ORDER BY mb.name",
+            (user,),
         ).fetchall()
+        if not rows:
+            self._user_id(conn, user)  # UserNotFound, as before (every user has an INBOX)
         return [MailboxInfo(*row[:-1], bool(row[-1])) for row in rows]
 
     def mailbox(self, user: str, name: str) -> MailboxInfo:
-        conn = self._reader()
-        return self._mailbox_info(conn, self._user_id(conn, user), names.normalize(name))
+        return self._mailbox_info_of(self._reader(), user, names.normalize(name))
+
+    def _mailbox_info_of(self, conn, user: str, name: str, *, target: bool = False) -> MailboxInfo:
+        """``_mailbox_info`` by user name, in one statement (``_USER_ID``)."""
+        row = conn.execute(
+            f"SELECT {self._MAILBOX_COLUMNS} FROM {self._MAILBOX_FROM} WHERE mb.user_id = {self._USER_ID} "
+            "AND mb.name = ?",
+            (user, name),
+        ).fetchone()
+        if row is None:
+            self._user_id(conn, user)  # UserNotFound before MailboxNotFound, as before
+            raise MailboxNotFound(name, target=target)
+        return MailboxInfo(*row[:-1], bool(row[-1]))
 
     def mailbox_by_id(self, mailbox_id: int) -> MailboxInfo:
         row = self._reader().execute(
@@ -232,10 +251,11 @@ class MailboxOperations:
     def status(self, user: str, name: str) -> MailboxStatus:
         conn = self._reader()
         row = conn.execute(
-            f"SELECT {self._STATUS_COLUMNS} FROM mailboxes WHERE user_id = ? AND name = ?",
-            (self._user_id(conn, user), names.normalize(name)),
+            f"SELECT {self._STATUS_COLUMNS} FROM mailboxes WHERE user_id = {self._USER_ID} AND name = ?",
+            (user, names.normalize(name)),
         ).fetchone()
         if row is None:
+            self._user_id(conn, user)
             raise MailboxNotFound(name)
         return MailboxStatus(*row)
 
@@ -263,10 +283,12 @@ class MailboxOperations:
         name = names.normalize(name)
         with self._snapshot() as conn:
             row = conn.execute(
-                f"SELECT {self._STATUS_COLUMNS}, special_use, uid_ranges FROM mailboxes WHERE user_id = ? AND name = ?",
-                (self._user_id(conn, user), name),
+                f"SELECT {self._STATUS_COLUMNS}, special_use, uid_ranges FROM mailboxes "
+                f"WHERE user_id = {self._USER_ID} AND name = ?",
+                (user, name),
             ).fetchone()
             if row is None:
+                self._user_id(conn, user)
                 raise MailboxNotFound(name)
             status = MailboxStatus(*row[:-2])
             keywords = frozenset(

@@ -72,7 +72,7 @@ class MessageOperations:
         with self._transaction() as tx:
             conn = tx.conn
             source = self.mailbox_by_id_in_checked(conn, mailbox_id)
-            target = self._mailbox_info(conn, self._user_id(conn, user), target_name, target=True)
+            target = self._mailbox_info_of(conn, user, target_name, target=True)
             source_uids = self._resolve_uids(conn, mailbox_id, uids)
             return self._copy_locked(tx, source, source_uids, user, target, move=move)
 

@@ -27,6 +27,19 @@ the sessions of all. The theory:
 Rows are JSON (the fields of ``feed.Change``); the follower decodes only rows of users that have a
 subscriber in its process.
 
+**Only what concerns a process costs it anything.** Beside the latest seq, the counter file holds one
+latest seq per *bucket* of users (``BUCKETS``, by CRC-32 of the name, the same in every process),
+raised by the publisher before the global one. A process whose subscribers' buckets are all at or below
+its ``delivered_seq`` has nothing to read whatever the global counter says: it moves ``delivered_seq``
+up to it without a query (why that is safe: ``catch_up``). Likewise a local batch that follows other
+processes' commits reads the gap from the log only if one of its users' buckets moved into it (the
+publisher notes that, under the writer lock, before raising the buckets for its own batch). And each
+worker marks, in ``change_log.interest`` (one byte per bucket and worker), the buckets it has
+subscribers in: a publisher writes a wake-up byte only to peers with a subscriber in one of the batch's
+buckets. With ten clients of ten users on two workers, most commits concern no session of the other
+worker: before this, each one cost that worker a wake-up and a log query (and its sessions a query at
+their next command).
+
 The server uses this feed with one worker too (no peers): then what other processes write, the command
 line's ``imapcore deliver`` and ``imapcore user del`` (``ChangeLogWriter``), reaches its sessions, at
 their next command or, in IDLE, within ``POLL_S``.
@@ -39,6 +52,7 @@ import mmap
 import os
 import sqlite3
 import struct
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -49,6 +63,9 @@ from .connection import connect
 from .feed import Change, ChangeFeed, ChangeKind, InProcessFeed, _InProcessSubscription
 
 COUNTER_FILE_NAME = "change_log.seq"
+INTEREST_FILE_NAME = "change_log.interest"
+#: Buckets of users in the counter file (a process reads the log when one of its users' buckets moved).
+BUCKETS = 1024
 #: How many changes the log keeps, and how often the writer prunes it.
 KEEP = 20_000
 PRUNE_EVERY = 1_000
@@ -59,6 +76,13 @@ POLL_S = 0.2
 _BATCH = 2_000
 
 _SEQ = struct.Struct("<Q")
+#: The counter file: the latest seq, then the latest seq of each bucket.
+_COUNTER_BYTES = _SEQ.size * (1 + BUCKETS)
+
+
+def bucket_of(user: str) -> int:
+    """The user's bucket: the same in every process (``hash`` of a str is salted per process)."""
+    return zlib.crc32(user.encode("utf-8", "surrogatepass")) % BUCKETS
 
 
 def encode(change: Change) -> str:
@@ -78,23 +102,77 @@ def decode(seq: int, user: str, payload: str) -> Change:
     )
 
 
+def _map_file(path: Path | str, size: int) -> mmap.mmap:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        if os.fstat(fd).st_size < size:
+            os.ftruncate(fd, size)  # also grows a counter file of an older version (8 bytes)
+        return mmap.mmap(fd, size)
+    finally:
+        os.close(fd)
+
+
 class SeqCounter:
-    """The latest committed ``seq``, in a file every worker process maps (a hint: the log is the truth)."""
+    """The latest committed ``seq``, and the latest of each bucket of users, in a file every worker
+    process maps (a hint: the log is the truth). Written only under the store's writer lock."""
 
     def __init__(self, path: Path | str) -> None:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            if os.fstat(fd).st_size < _SEQ.size:
-                os.ftruncate(fd, _SEQ.size)
-            self._map = mmap.mmap(fd, _SEQ.size)
-        finally:
-            os.close(fd)
+        self._map = _map_file(path, _COUNTER_BYTES)
 
     def get(self) -> int:
         return _SEQ.unpack_from(self._map, 0)[0]
 
     def set(self, seq: int) -> None:
         _SEQ.pack_into(self._map, 0, seq)
+
+    def bucket(self, bucket: int) -> int:
+        return _SEQ.unpack_from(self._map, _SEQ.size * (1 + bucket))[0]
+
+    def newest_of(self, buckets: Iterable[int]) -> int:
+        """The latest seq of any of ``buckets`` (0 for none)."""
+        unpack, base, step = _SEQ.unpack_from, _SEQ.size, _SEQ.size
+        return max((unpack(self._map, base + step * b)[0] for b in buckets), default=0)
+
+    def advance(self, changes: Sequence[Change], buckets: Iterable[int]) -> None:
+        """Note a committed batch: its buckets first, then the latest seq (a reader that sees the new
+        latest seq sees the buckets too: ``SharedFeed.catch_up``)."""
+        seq = changes[-1].seq
+        for b in buckets:
+            offset = _SEQ.size * (1 + b)
+            if _SEQ.unpack_from(self._map, offset)[0] < seq:
+                _SEQ.pack_into(self._map, offset, seq)
+        if self.get() < seq:
+            self.set(seq)
+
+    def clamp(self, seq: int) -> None:
+        """No value above ``seq`` (a database made anew under an old counter file)."""
+        for offset in range(0, _COUNTER_BYTES, _SEQ.size):
+            if _SEQ.unpack_from(self._map, offset)[0] > seq:
+                _SEQ.pack_into(self._map, offset, seq)
+
+    def close(self) -> None:
+        self._map.close()
+
+
+class Interest:
+    """Which buckets of users each worker has subscribers in: one byte per worker and bucket in a file
+    every worker maps. A worker writes only its own row; publishers read the others' (a hint: a lost
+    wake-up costs at most ``POLL_S``, and a command boundary reads the counters anyway)."""
+
+    def __init__(self, path: Path | str, workers: int, index: int) -> None:
+        self._map = _map_file(path, workers * BUCKETS)
+        self.index = index
+        self._map[index * BUCKETS:(index + 1) * BUCKETS] = bytes(BUCKETS)  # a restarted worker starts clean
+
+    def add(self, bucket: int) -> None:
+        self._map[self.index * BUCKETS + bucket] = 1
+
+    def remove(self, bucket: int) -> None:
+        self._map[self.index * BUCKETS + bucket] = 0
+
+    def wants(self, worker: int, buckets: Iterable[int]) -> bool:
+        row = worker * BUCKETS
+        return any(self._map[row + b] for b in buckets)
 
     def close(self) -> None:
         self._map.close()
@@ -120,6 +198,7 @@ def reset_counter(data_dir: Path | str) -> None:
     finally:
         conn.close()
     counter = SeqCounter(data_dir / COUNTER_FILE_NAME)
+    counter.clamp(seq)
     counter.set(seq)
     counter.close()
 
@@ -138,7 +217,7 @@ class ChangeLogWriter(ChangeFeed):
     def publish(self, changes: Iterable[Change]) -> None:
         batch = tuple(changes)
         if batch:
-            self._counter.set(max(self._counter.get(), batch[-1].seq))
+            self._counter.advance(batch, {bucket_of(change.user) for change in batch})
 
     def subscribe(self, user: str, mailbox_id: int | None = None):
         raise RuntimeError("ChangeLogWriter has no subscribers")
@@ -169,21 +248,37 @@ class SharedFeed(InProcessFeed):
     """Create inside ``trio.run`` of a worker process, after the store's schema exists.
 
     ``wake_fd``: the read end of this worker's wake-up pipe (non-blocking); ``peer_fds``: the write ends
-    of the other workers' pipes (non-blocking).
+    of the other workers' pipes (non-blocking), in worker order. ``worker_index``: this worker's number
+    (``peer_fds`` then belong to every other number, in order): peers are woken only for batches in
+    which they have a subscriber (``Interest``); without it every batch wakes every peer.
     """
 
     _subscription_class = _SharedSubscription
 
-    def __init__(self, data_dir: Path | str, wake_fd: int | None, peer_fds: Sequence[int], buffer_size: int = 1024):
+    def __init__(self, data_dir: Path | str, wake_fd: int | None, peer_fds: Sequence[int], buffer_size: int = 1024,
+                 *, worker_index: int | None = None):
         super().__init__(buffer_size)
         data_dir = Path(data_dir)
         self._conn = connect(data_dir / "meta.sqlite3")
         self._counter = SeqCounter(data_dir / COUNTER_FILE_NAME)
         self._wake_fd = wake_fd
         self._peer_fds = tuple(peer_fds)
+        self._interest: Interest | None = None
+        self._peers: tuple[tuple[int, int], ...] = ()  # (worker number, write end) with ``Interest``
+        if worker_index is not None and self._peer_fds:
+            workers = len(self._peer_fds) + 1
+            self._interest = Interest(data_dir / INTEREST_FILE_NAME, workers, worker_index)
+            numbers = [n for n in range(workers) if n != worker_index]
+            self._peers = tuple(zip(numbers, self._peer_fds))
         self.delivered_seq = latest_seq(self._conn)  # what came before this process started is history
         self._published_seq = self.delivered_seq
         self._users: Counter[str] = Counter()  # users with a subscriber here (rows of others are skipped)
+        #: The buckets of ``_users``; replaced, never changed in place, so a publishing thread can read it.
+        self._buckets: frozenset[int] = frozenset()
+        self._users_in_bucket: Counter[int] = Counter()
+        self._bucket_of: dict[str, int] = {}
+        #: First seq of a local batch -> the newest seq of this process's buckets before it (``publish``).
+        self._gap_hints: dict[int, int] = {}
         self._recorded = 0
 
     # --- the writer's side (any thread, under the store's writer lock) ---------------------------------
@@ -191,14 +286,28 @@ class SharedFeed(InProcessFeed):
     def record(self, conn, changes: list[Change]) -> list[int]:
         return _record(conn, changes)
 
+    def _bucket(self, user: str) -> int:
+        bucket = self._bucket_of.get(user)
+        if bucket is None:
+            if len(self._bucket_of) >= 4096:
+                self._bucket_of = {}
+            bucket = self._bucket_of[user] = bucket_of(user)
+        return bucket
+
     def publish(self, changes: Iterable[Change]) -> None:
         batch = tuple(changes)
         if not batch:
             return
+        # Under the writer lock: nobody else commits meanwhile, so the newest seq of this process's
+        # buckets now is the newest change before this batch that may concern its subscribers.
+        self._gap_hints[batch[0].seq] = self._counter.newest_of(self._buckets)
+        buckets = {self._bucket(change.user) for change in batch}
+        self._counter.advance(batch, buckets)
         super().publish(batch)
-        # Under the writer lock, so the counter only grows.
-        self._counter.set(max(self._counter.get(), batch[-1].seq))
-        for fd in self._peer_fds:
+        interest = self._interest
+        for number, fd in self._peers or ((None, fd) for fd in self._peer_fds):
+            if interest is not None and not interest.wants(number, buckets):
+                continue  # no subscriber there for these users: its sessions read the counters anyway
             try:
                 os.write(fd, b"!")
             except (BlockingIOError, BrokenPipeError):
@@ -208,18 +317,36 @@ class SharedFeed(InProcessFeed):
 
     def _deliver_batch(self, batch: tuple[Change, ...]) -> None:
         """A batch this process committed (``InProcessFeed._flush`` hands them over oldest first)."""
+        hint = self._gap_hints.pop(batch[0].seq, None)
         if batch[0].seq > self.delivered_seq + 1:
-            self._follow_log(until=batch[0].seq - 1)  # another process committed in between
+            # Another process committed in between. Read that from the log only if it may concern a
+            # subscriber here: ``hint`` is the newest seq of this process's buckets before this batch (a
+            # user subscribed since then subscribed after the gap was committed: its snapshot has it).
+            if hint is None or hint > self.delivered_seq:
+                self._follow_log(until=batch[0].seq - 1)
+            else:
+                self.delivered_seq = batch[0].seq - 1
         for change in batch:
             if change.seq > self.delivered_seq:
                 self._deliver(change)
                 self.delivered_seq = change.seq
 
     def catch_up(self) -> None:
-        """Deliver what other processes committed up to now (a memory read when there is nothing)."""
-        if self._counter.get() > self.delivered_seq:
+        """Deliver what other processes committed up to now (a memory read when there is nothing).
+
+        When none of this process's buckets moved past ``delivered_seq``, nothing up to the latest seq
+        read concerns a subscriber here, and ``delivered_seq`` moves up to it without reading the log:
+        every publisher raises the buckets of its batch before the latest seq, under the writer lock, so
+        a change at or below the latest seq read has its bucket raised already (this process's own
+        batches included, which may not have been handed over yet)."""
+        latest = self._counter.get()
+        if latest > self.delivered_seq:
             self._flush()  # this process's own batches first: they may fill the gap without a read
-            self._follow_log()
+            if self._counter.newest_of(self._buckets) > self.delivered_seq:
+                self._follow_log()
+            elif latest > self.delivered_seq:
+                self.delivered_seq = latest
+                self._published_seq = max(self._published_seq, latest)
 
     def _follow_log(self, until: int | None = None) -> None:
         while True:
@@ -269,15 +396,32 @@ class SharedFeed(InProcessFeed):
         self.catch_up()  # so the subscription starts after everything committed so far
         subscription = super().subscribe(user, mailbox_id)
         self._users[user] += 1
+        if self._users[user] == 1:
+            bucket = self._bucket(user)
+            self._users_in_bucket[bucket] += 1
+            if self._users_in_bucket[bucket] == 1:
+                self._buckets = self._buckets | {bucket}
+                if self._interest is not None:
+                    self._interest.add(bucket)
         return subscription
 
     def _remove(self, subscription: _InProcessSubscription) -> None:
         if subscription in self._subscribers:
-            self._users[subscription.user] -= 1
-            if not self._users[subscription.user]:
-                del self._users[subscription.user]
+            user = subscription.user
+            self._users[user] -= 1
+            if not self._users[user]:
+                del self._users[user]
+                bucket = self._bucket(user)
+                self._users_in_bucket[bucket] -= 1
+                if not self._users_in_bucket[bucket]:
+                    del self._users_in_bucket[bucket]
+                    self._buckets = self._buckets - {bucket}
+                    if self._interest is not None:
+                        self._interest.remove(bucket)
         super()._remove(subscription)
 
     def close(self) -> None:
         self._conn.close()
         self._counter.close()
+        if self._interest is not None:
+            self._interest.close()

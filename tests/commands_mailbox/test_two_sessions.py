@@ -76,3 +76,27 @@ async def test_other_users_are_not_affected(session):
     assert await bob.ok("NOOP") == []
     assert await bob.ok('LIST "" "Private"') == []
     assert (await bob.run("STATUS Private (MESSAGES)"))[1].startswith("NO [NONEXISTENT]")
+
+
+async def test_append_to_the_selected_mailbox_is_recent_there_only(session):
+    """RFC 3501 §2.3.2: the appending session is the first told of its message (EXISTS before its OK),
+    so the message is \\Recent there and nowhere else; appended elsewhere, or by a session that has the
+    mailbox open read-only, it stays recent for the next session to select it."""
+    a, b, c = await session(), await session(), await session()
+    await a.ok("SELECT INBOX")
+    await b.ok("SELECT INBOX")
+    untagged, tagged = await a.run(b"APPEND INBOX {%d+}\r\n" % len(MESSAGE) + MESSAGE)
+    assert tagged.startswith("OK [APPENDUID")
+    assert untagged == ["* 1 EXISTS", "* 1 RECENT"]
+    assert await a.ok("FETCH 1 (FLAGS)") == ["* 1 FETCH (FLAGS (\\Recent))"]
+    assert await b.ok("NOOP") == ["* 1 EXISTS"]
+    assert await b.ok("FETCH 1 (FLAGS)") == ["* 1 FETCH (FLAGS ())"]
+    assert await c.ok("STATUS INBOX (MESSAGES RECENT)") == ["* STATUS INBOX (MESSAGES 1 RECENT 0)"]
+    # Into another mailbox than the selected one: nothing claimed.
+    await a.ok(b"APPEND Sent {%d+}\r\n" % len(MESSAGE) + MESSAGE)
+    assert await c.ok("STATUS Sent (RECENT)") == ["* STATUS Sent (RECENT 1)"]
+    # From a read-only view (EXAMINE): nothing claimed either; the next SELECT gets it.
+    await b.ok("EXAMINE Drafts")
+    untagged, tagged = await b.run(b"APPEND Drafts {%d+}\r\n" % len(MESSAGE) + MESSAGE)
+    assert tagged.startswith("OK [APPENDUID") and untagged == ["* 1 EXISTS"]
+    assert "* 1 RECENT" in await c.ok("SELECT Drafts")

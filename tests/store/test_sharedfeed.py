@@ -136,3 +136,103 @@ async def test_a_subscription_starts_after_what_was_committed_before_it(pair):
     a.append("u", "INBOX", _message(301))
     assert subscription.receive_nowait().uids == (2,)
     await subscription.aclose()
+
+
+def _drain(subscription) -> list:
+    seen = []
+    while True:
+        try:
+            seen.append(subscription.receive_nowait())
+        except trio.WouldBlock:
+            return seen
+
+
+def _count_log_reads(monkeypatch, feed) -> list[int]:
+    reads = []
+    follow_log = feed._follow_log
+
+    def counted(*args, **kwargs):
+        reads.append(1)
+        return follow_log(*args, **kwargs)
+
+    monkeypatch.setattr(feed, "_follow_log", counted)
+    return reads
+
+
+async def test_commits_of_users_without_a_subscriber_here_cost_no_log_read(pair, monkeypatch):
+    a, b = pair.stores
+    a.create_user("v")
+    box = a.mailbox("u", "INBOX").id
+    watcher = pair.feeds[1].subscribe("u", box)
+    reads = _count_log_reads(monkeypatch, pair.feeds[1])
+    for n in range(3):
+        a.append("v", "INBOX", _message(400 + n))
+    assert _drain(watcher) == [] and reads == []
+    assert pair.feeds[1].delivered_seq == sharedfeed.latest_seq(a._reader())
+    # b's own commit after a's: the gap holds nothing of b's users, so it is not read either.
+    own = b.append("u", "INBOX", _message(410))
+    assert [change.uids for change in _drain(watcher)] == [own.uids] and reads == []
+    # A commit of a user with a subscriber here is read and delivered.
+    theirs = a.append("u", "INBOX", _message(411))
+    assert [change.uids for change in _drain(watcher)] == [theirs.uids] and reads == [1]
+    await watcher.aclose()
+
+
+async def test_mixed_users_from_both_processes_arrive_complete_and_in_order(pair):
+    a, b = pair.stores
+    for name in ("v", "w"):
+        a.create_user(name)
+    boxes = {name: a.mailbox(name, "INBOX").id for name in ("u", "v", "w")}
+    watchers = {(i, name): pair.feeds[i].subscribe(name, boxes[name]) for i, name in ((0, "u"), (1, "u"), (1, "w"))}
+    expected: dict[str, list[int]] = {"u": [], "v": [], "w": []}
+    seen_by = {key: [] for key in watchers}
+    for n in range(30):
+        user = "uvw"[n % 3] if n % 4 else "u"
+        result = (a if n % 5 < 2 else b).append(user, "INBOX", _message(500 + n))
+        expected[user].extend(result.uids)
+        if n % 7 == 0:  # command boundaries in between, as sessions have
+            for key, watcher in watchers.items():
+                seen_by[key].extend(_drain(watcher))
+    for (index, name), watcher in watchers.items():
+        seen = seen_by[(index, name)] + _drain(watcher)
+        seqs = [change.seq for change in seen]
+        assert seqs == sorted(set(seqs))
+        assert [uid for change in seen for uid in change.uids] == expected[name]
+        await watcher.aclose()
+
+
+async def test_peers_are_woken_only_for_users_they_have_subscribers_for(tmp_path):
+    data_dir = tmp_path / "data"
+    Store.open(data_dir, durable=False).close()
+    pipes = [os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC) for _ in range(2)]
+    feeds = [SharedFeed(data_dir, pipes[i][0], [pipes[1 - i][1]], worker_index=i) for i in range(2)]
+    stores = [Store.open(data_dir, feed=feed, durable=False, process_shared=True) for feed in feeds]
+    try:
+        a = stores[0]
+        for name in ("u", "v"):
+            a.create_user(name)
+
+        def woken() -> bool:
+            try:
+                return bool(os.read(pipes[1][0], 4096))
+            except BlockingIOError:
+                return False
+
+        woken()
+        watcher = feeds[1].subscribe("u", a.mailbox("u", "INBOX").id)
+        a.append("v", "INBOX", _message(600))
+        assert not woken()
+        result = a.append("u", "INBOX", _message(601))
+        assert woken()
+        assert [change.uids for change in _drain(watcher)] == [result.uids]
+        await watcher.aclose()
+        a.append("u", "INBOX", _message(602))
+        assert not woken()  # no subscriber left there
+    finally:
+        for store in stores:
+            store.close()
+        for feed in feeds:
+            feed.close()
+        for read_end, write_end in pipes:
+            os.close(read_end)
+            os.close(write_end)
