@@ -18,7 +18,8 @@ user's own messages: ``/mailbox[;UIDVALIDITY=v]/;UID=u[/;SECTION=s][/;PARTIAL=o[
 (another server, URLAUTH, a wrong UIDVALIDITY, a missing message) is ``NO [BADURL url]``.
 
 If the target is the selected mailbox, the new messages reach this session through the change feed and
-the session reports ``* n EXISTS`` before the tagged OK, as RFC 9051 §6.3.12 asks.
+the session reports ``* n EXISTS`` before the tagged OK, as RFC 9051 §6.3.12 asks; an IMAP4rev1 session
+with it open read-write gets them as \\Recent (claimed by the store in the same transaction).
 """
 
 from __future__ import annotations
@@ -67,7 +68,16 @@ async def append(ctx: SessionContext, cmd: c.Append) -> Completion:
         if not data:
             raise CommandFailed(None, "Cannot append an empty message")
         messages.append(NewMessage(data, frozenset(flags), message.internal_date))
-    result = await ctx.run_store(ctx.store.append_many, ctx.user, name, messages)
+    selected = ctx.selected
+    # RFC 3501 §2.3.2: an IMAP4rev1 session appending to the mailbox it has open read-write is the first
+    # told of the new messages (EXISTS before this OK), so they are \Recent for it: claimed in the
+    # APPEND's own transaction instead of by a second write at the command boundary.
+    claim_in = None
+    if selected is not None and not selected.read_only and not ctx.rev2:
+        claim_in = selected.mailbox_id
+    result = await ctx.run_store(ctx.store.append_many, ctx.user, name, messages, claim_recent_in=claim_in)
+    if result.recent and ctx.selected is selected and selected is not None:
+        selected.note_recent_claimed(result.recent)
     return Completion(codes.appenduid(result.uid_validity, result.uids), "APPEND completed")
 
 

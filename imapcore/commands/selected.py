@@ -268,6 +268,12 @@ class SelectedMailbox:
             self.highest_modseq = highest_modseq
         return self._remove(set(uids))
 
+    def note_recent_claimed(self, uids: Iterable[int]) -> None:
+        """This session's APPEND stored ``uids`` already claimed as \\Recent for it
+        (``Store.append_many(claim_recent_in=...)``): they join ``recent`` once the feed brings them,
+        and their arrival needs no claim of its own."""
+        self._claimed.update(uids)
+
     # --- changes from elsewhere --------------------------------------------------------------------------
 
     async def poll(self, claim_recent: bool = True) -> None:
@@ -314,7 +320,7 @@ class SelectedMailbox:
             self._unclaimed_arrivals = True
         else:
             self._changes.append(change)
-            if change.kind is ChangeKind.MESSAGES_ADDED:
+            if change.kind is ChangeKind.MESSAGES_ADDED and not self._claimed.issuperset(change.uids):
                 self._unclaimed_arrivals = True
 
     async def _resync(self) -> None:

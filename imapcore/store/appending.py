@@ -42,6 +42,7 @@ from . import flags as flagcodec
 from . import fulltext, names, uidranges
 from .blobs import blob_id_of
 from .delivery import ParsedBlob, prepare_blob
+from .wakeup import Wakeup
 from .errors import MailboxNotFound, OverQuota, UserNotFound
 from .feed import Change, ChangeKind
 from .records import AppendResult, NewMessage
@@ -179,8 +180,10 @@ class _AppendRequest:
     result: AppendResult | None = None
     error: BaseException | None = None
     wal_ticket: int = 0  # the batch's commit, to wait for its WAL fsync (after the lock is released)
+    #: The delivering session has this mailbox selected and takes \\Recent for what it adds there.
+    claim_recent_in: int | None = None
     # Set when the request is done (committed or refused) or when it is handed the leadership.
-    wakeup: threading.Event = field(default_factory=threading.Event)
+    wakeup: Wakeup = field(default_factory=Wakeup)  # set without the GIL (wakeup.py)
 
 
 class DeliveryOperations:
@@ -205,11 +208,19 @@ class DeliveryOperations:
         """RFC 9051 §6.3.12 APPEND of one message; returns what APPENDUID needs."""
         return self.append_many(user, name, [NewMessage(raw, frozenset(flags), internal_date)])
 
-    def append_many(self, user: str, name: str, messages: Sequence[NewMessage]) -> AppendResult:
-        """RFC 3502 MULTIAPPEND: all messages or none, UIDs in order."""
+    def append_many(
+        self, user: str, name: str, messages: Sequence[NewMessage], *, claim_recent_in: int | None = None
+    ) -> AppendResult:
+        """RFC 3502 MULTIAPPEND: all messages or none, UIDs in order.
+
+        ``claim_recent_in``: the id of the mailbox the appending session has selected (read-write, an
+        IMAP4rev1 client). If the messages land there, they are \\Recent for that session (RFC 3501
+        §2.3.2: the first session told of them, which it is, in the APPEND's own answer): they are
+        stored already claimed and ``AppendResult.recent`` lists them, which spares the session the
+        read and the write transaction of ``claim_recent`` right after."""
         name = names.normalize(name)
         reader = self._reader()
-        self._mailbox_info(reader, self._user_id(reader, user), name, target=True)  # fail before any write
+        self._mailbox_info_of(reader, user, name, target=True)  # fail before any write
         prepared: list[_Prepared] = []
         try:
             for message in messages:
@@ -218,7 +229,7 @@ class DeliveryOperations:
             # durable here, in its own thread, while other deliveries commit.
             if not self.blob_sync_by_leader:
                 self.blobs.sync(item.blob_id for item in prepared if item.needs_sync)
-            return self._append_prepared(user, name, prepared)
+            return self._append_prepared(user, name, prepared, claim_recent_in)
         except BaseException:
             self._discard_new_blobs(prepared)
             raise
@@ -240,7 +251,9 @@ class DeliveryOperations:
             finally:
                 conn.execute("ROLLBACK")
 
-    def _append_prepared(self, user: str, name: str, prepared: list[_Prepared]) -> AppendResult:
+    def _append_prepared(
+        self, user: str, name: str, prepared: list[_Prepared], claim_recent_in: int | None = None
+    ) -> AppendResult:
         """Group commit: deliveries queued while a batch is being committed are committed together.
 
         Each delivery queues its request. If no batch is being committed, it becomes the leader: it takes
@@ -256,7 +269,7 @@ class DeliveryOperations:
         third of the GIL time of 16 delivering threads (on this virtual machine a wake-up is an
         inter-processor interrupt) when each member was woken at the commit and again by the fsync.
         """
-        request = _AppendRequest(user, name, prepared)
+        request = _AppendRequest(user, name, prepared, claim_recent_in=claim_recent_in)
         with self._pending_lock:
             self._pending_appends.append(request)
             leader = not self._leading
@@ -467,6 +480,7 @@ class DeliveryOperations:
         message_rows: list[tuple] = []
         for request, target, first_uid in accepted:
             modseq = target.highest_modseq - (target.uid_next - first_uid)
+            recent = 0 if request.claim_recent_in == target.mailbox_id else 1
             for offset, item in enumerate(request.prepared):
                 parsed = item.parsed
                 if parsed is None and one_by_one:
@@ -486,7 +500,7 @@ class DeliveryOperations:
                 message_rows.append(
                     (target.mailbox_id, first_uid + offset, item.blob_id, len(item.raw), item.internal_date,
                      item.internal_tz, item.internal_day, now, item.bits, flagcodec.keywords_text(keywords),
-                     modseq + offset + 1)
+                     modseq + offset + 1, recent)
                 )
         if new_blobs:
             _insert_blobs(conn, list(new_blobs.values()))
@@ -496,8 +510,8 @@ class DeliveryOperations:
                 "INSERT INTO messages (mailbox_id, uid, blob, size, internal_date, internal_tz, internal_day, "
                 "save_date, flags, keywords, modseq, recent) "
                 "SELECT v.column1, v.column2, b.num, v.column4, v.column5, v.column6, v.column7, v.column8, "
-                "v.column9, v.column10, v.column11, 1 FROM (VALUES "
-                + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+                "v.column9, v.column10, v.column11, v.column12 FROM (VALUES "
+                + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
                 + ") AS v JOIN blobs b ON b.id = v.column3 ORDER BY v.column2",
                 [value for row in chunk for value in row],
             ).rowcount
@@ -517,7 +531,8 @@ class DeliveryOperations:
                 highest_modseq=last_modseq, uid_next=first_uid + count,
             )
         )
-        return AppendResult(target.mailbox_id, target.uid_validity, uids, last_modseq)
+        recent = uids if request.claim_recent_in == target.mailbox_id else ()
+        return AppendResult(target.mailbox_id, target.uid_validity, uids, last_modseq, recent)
 
     def _append_target(self, conn, targets: dict, user: str, name: str) -> _Target:
         """The target mailbox of a delivery, read once per batch (keys ``(user, name)``; the user's

@@ -89,6 +89,9 @@ class AppendResult:
     uid_validity: int
     uids: tuple[int, ...]
     highest_modseq: int
+    #: The UIDs stored already \Recent-claimed for the appending session (``append_many``'s
+    #: ``claim_recent_in``); empty otherwise.
+    recent: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -127,3 +127,23 @@ async def test_append_to_selected_mailbox_reports_exists(session):
     untagged, tagged = await s.run(b"APPEND INBOX {%d+}\r\n" % len(MESSAGE) + MESSAGE)
     assert untagged == ["* 1 EXISTS", "* 1 RECENT"]  # RFC 9051 §6.3.12: the new message is announced
     appenduid(tagged)
+
+
+def test_store_append_claims_recent_only_in_the_named_mailbox(tmp_path):
+    """``append_many(claim_recent_in=...)``: the session's APPEND into its selected mailbox stores the
+    messages already claimed (no claim transaction after it); into any other mailbox nothing changes."""
+    from imapcore.store import NewMessage, Store
+
+    with Store.open(tmp_path / "data") as store:
+        store.create_user("alice")
+        inbox = store.mailbox("alice", "INBOX").id
+        message = NewMessage(MESSAGE, frozenset(), None)
+        result = store.append_many("alice", "INBOX", [message, message], claim_recent_in=inbox)
+        assert result.uids == (1, 2) and result.recent == (1, 2)
+        assert store.status("alice", "INBOX").recent == 0
+        assert store.claim_recent(inbox) == ()
+        other = store.append_many("alice", "Sent", [message], claim_recent_in=inbox)
+        assert other.recent == ()
+        assert store.status("alice", "Sent").recent == 1
+        plain = store.append_many("alice", "INBOX", [message])
+        assert plain.recent == () and store.claim_recent(inbox) == (3,)
