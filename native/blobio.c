@@ -8,6 +8,10 @@
  * mode 0600, a short write retried, EINTR retried, the temporary file removed on any failure.
  *
  * Returns 0, or the errno of the step that failed.
+ *
+ * ``imc_write_new_file`` first checks that nothing is at ``final`` yet and returns EEXIST if something
+ * is (the caller then checks that file's hash: ``BlobStore.write_new``), so a delivery of a new blob makes
+ * one call in all.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,4 +53,15 @@ int imc_write_file(const char *temporary, const char *final, const char *data, s
         return error;
     }
     return 0;
+}
+
+int imc_write_new_file(const char *temporary, const char *final, const char *data, size_t length)
+{
+    if (access(final, F_OK) == 0) {
+        return EEXIST;
+    }
+    if (errno != ENOENT) {
+        return errno;
+    }
+    return imc_write_file(temporary, final, data, length);
 }

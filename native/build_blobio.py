@@ -15,6 +15,7 @@ HERE = Path(__file__).resolve().parent
 
 CDEF = """
 int imc_write_file(const char *temporary, const char *final, const char *data, size_t length);
+int imc_write_new_file(const char *temporary, const char *final, const char *data, size_t length);
 """
 
 

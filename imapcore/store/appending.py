@@ -577,9 +577,7 @@ class DeliveryOperations:
                 parsed = prepare_blob(raw, blob_id, self.summarize)
             # A file without a row may be a leftover of a crash, possibly incomplete after a power loss:
             # trusted only if it hashes right. It is written without fsync; the batch's sync follows.
-            wrote_blob = not self.blobs.verified(blob_id)
-            if wrote_blob:
-                self.blobs.write(raw, blob_id)
+            wrote_blob = self.blobs.write_new(raw, blob_id)
             needs_sync = True
         return _Prepared(
             raw, blob_id, bits, keywords, int(when.timestamp()), int(offset.total_seconds() // 60),

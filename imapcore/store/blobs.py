@@ -25,6 +25,7 @@ reference has committed, while it still holds the writer lock (see ``store.py``)
 from __future__ import annotations
 
 import ctypes
+import errno
 import hashlib
 import os
 import re
@@ -70,6 +71,7 @@ except ImportError:  # not built (no compiler at install time): os calls
     _write_file = None
 else:
     _write_file = None if os.environ.get("IMAPCORE_PURE_PYTHON") == "1" else _cblobio.imc_write_file
+_write_new_file = None if _write_file is None else _cblobio.imc_write_new_file
 
 #: From this many blobs in one ``sync`` call, one syncfs(2) replaces the per-file fsyncs.
 SYNCFS_FROM = 3
@@ -151,6 +153,22 @@ class BlobStore:
         except BaseException:
             os.unlink(temporary)
             raise
+
+    def write_new(self, data: bytes, blob_id: str) -> bool:
+        """``write``, unless a file that hashes to its name is already there (one a crash left, say);
+        whether it wrote. Like ``write``, not durable before ``sync``. A file of that name whose content
+        is wrong is replaced. With the C extension a new blob takes one call (``imc_write_new_file``)."""
+        if _write_new_file is not None:
+            temporary = f"{self._tmp_text}/{blob_id}.{os.getpid()}.{id(data):x}.{os.urandom(4).hex()}"
+            error = _write_new_file(temporary.encode(), self._path(blob_id).encode(), data, len(data))
+            if not error:
+                return True
+            if error != errno.EEXIST:
+                raise OSError(error, os.strerror(error), temporary)
+        if self.verified(blob_id):
+            return False
+        self.write(data, blob_id)
+        return True
 
     def verified(self, blob_id: str) -> bool:
         """Whether the file exists and hashes to its name (a file left by a crash may not)."""

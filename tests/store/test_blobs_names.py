@@ -87,3 +87,16 @@ def test_failed_write_raises_and_leaves_no_temporary(tmp_path):
         store.write(data, blob_id)
     assert list((tmp_path / "blobs" / "tmp").iterdir()) == []
     assert not store.exists(blob_id)
+
+
+def test_write_new_trusts_only_a_leftover_that_hashes_right(tmp_path):
+    store = BlobStore(tmp_path / "blobs")
+    data = b"Subject: left over\r\n\r\nbody\r\n"
+    blob_id = hashlib.sha256(data).hexdigest()
+    assert store.write_new(data, blob_id) is True  # nothing there: written
+    assert store.read(blob_id, verify=True) == data
+    assert store.write_new(data, blob_id) is False  # a good file is already there: kept
+    store.path_of(blob_id).write_bytes(b"torn by a power loss")
+    assert store.write_new(data, blob_id) is True  # a wrong one is replaced
+    assert store.read(blob_id, verify=True) == data
+    assert list((tmp_path / "blobs" / "tmp").iterdir()) == []
