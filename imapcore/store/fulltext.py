@@ -224,7 +224,11 @@ def condition(needle: str, *, body_only: bool, param) -> str:
             f"WHERE blob_terms MATCH {query} AND {check()})"
         )
     # Blobs not in the trigram index yet: their stored text, checked the same way ("Deferred indexing").
+    # CROSS JOIN makes SQLite walk the (short) pending list and look each text up: left to itself the
+    # planner scanned every stored text and probed the pending list, 60 ms over 100,000 messages with
+    # nothing pending, ten times the index lookup itself.
     pending = (
-        f"m.blob IN (SELECT c.num FROM fulltext_pending p JOIN blob_fulltext c ON c.num = p.num WHERE {check()})"
+        f"m.blob IN (SELECT c.num FROM fulltext_pending p CROSS JOIN blob_fulltext c ON c.num = p.num "
+        f"WHERE {check()})"
     )
     return f"({indexed} OR {pending})"
