@@ -292,10 +292,16 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
             numbered = [_renumber(change, seq) for change, seq in zip(tx.changes, seqs)]
             self.feed.publish(numbered)
         if tx.dropped_references:
-            if self._defer_collection:
-                self.collection_pending = True
-            else:
+            if not self._defer_collection:
                 self._collect_unreferenced_locked()
+            elif self._has_unreferenced_blobs():
+                # Only when a blob really lost its last reference: an expunged message whose bytes other
+                # messages still hold (the usual case on the server mix) costs no thread hop to find that.
+                self.collection_pending = True
+
+    def _has_unreferenced_blobs(self) -> bool:
+        """Some blob has no reference left (an indexed probe: ``blobs_unreferenced``). Writer lock held."""
+        return self._writer.execute("SELECT 1 FROM blobs WHERE refcount = 0 LIMIT 1").fetchone() is not None
 
     def _record_changes(self, conn, changes: list[Change]) -> list[int] | None:
         record = getattr(self.feed, "record", None)  # a test's duck-typed feed may have no ``record``
@@ -385,7 +391,7 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
         collected next time.
         """
         conn = self._writer
-        if conn.execute("SELECT 1 FROM blobs WHERE refcount = 0 LIMIT 1").fetchone() is None:
+        if not self._has_unreferenced_blobs():
             return []
         if self._wal_unsynced:
             # The commit that dropped the last reference may not be on disk yet (synchronous=NORMAL):
