@@ -478,6 +478,9 @@ class DeliveryOperations:
         and messages, each table with one multi-row INSERT (``one_by_one``: the slow path's own way)."""
         new_blobs: dict[str, ParsedBlob] = {}
         message_rows: list[tuple] = []
+        # A garbage collection between a delivery's write and this lock may have removed its file (it
+        # removes files inside a write transaction, so the check here, under ours, cannot race it).
+        missing = self.blobs.missing(item.blob_id for request, _, _ in accepted for item in request.prepared)
         for request, target, first_uid in accepted:
             modseq = target.highest_modseq - (target.uid_next - first_uid)
             recent = 0 if request.claim_recent_in == target.mailbox_id else 1
@@ -490,9 +493,9 @@ class DeliveryOperations:
                         parsed = prepare_blob(item.raw, item.blob_id, self.summarize)
                 if parsed is not None:
                     new_blobs.setdefault(item.blob_id, parsed)
-                # A garbage collection between our write and this lock may have removed the file.
-                if not self.blobs.exists(item.blob_id):
+                if item.blob_id in missing:
                     self.blobs.put(item.raw, item.blob_id)
+                    missing.discard(item.blob_id)
                 keywords = item.keywords
                 if keywords:
                     keywords = self._canonical_keywords(conn, target.mailbox_id, keywords)
