@@ -100,3 +100,15 @@ def test_write_new_trusts_only_a_leftover_that_hashes_right(tmp_path):
     assert store.write_new(data, blob_id) is True  # a wrong one is replaced
     assert store.read(blob_id, verify=True) == data
     assert list((tmp_path / "blobs" / "tmp").iterdir()) == []
+
+
+def test_missing_names_the_blobs_without_a_file(tmp_path):
+    store = BlobStore(tmp_path / "blobs")
+    datas = [b"message %d" % i for i in range(6)]
+    ids = [hashlib.sha256(data).hexdigest() for data in datas]
+    for data, blob_id in list(zip(datas, ids))[::2]:
+        store.put(data, blob_id)
+    assert store.missing(ids + ids[:1]) == {ids[1], ids[3], ids[5]}
+    assert store.missing([]) == set()
+    with pytest.raises(InvalidBlobId):
+        store.missing(["../../etc/passwd"])
