@@ -22,10 +22,18 @@ SUBCOMMAND_MODULES = (
 )
 
 
+#: The optional C parts (native/build_*.py) besides the tokenizer, each with a Python twin.
+_C_PARTS = ("_cserialize", "_cterms", "_cfold", "_cblobio", "_cwakeup")
+
+
 def _version_text() -> str:
+    from importlib.util import find_spec
+
     from .syntax.tokenizer import IMPLEMENTATION
 
-    return f"imapcore {__version__} (tokenizer: {IMPLEMENTATION})"
+    built = [name[2:] for name in _C_PARTS if find_spec(f"imapcore.{name}") is not None]
+    return (f"imapcore {__version__} (tokenizer: {IMPLEMENTATION}; "
+            f"other C parts built: {', '.join(built) or 'none'})")
 
 
 def build_parser() -> argparse.ArgumentParser:

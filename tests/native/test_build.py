@@ -34,6 +34,9 @@ def test_version_names_the_c_tokenizer():
     )
     assert result.returncode == 0, result.stderr
     assert "tokenizer: C (cffi)" in result.stdout
+    # CI installs with a compiler: every C part must have been built (a failed build would silently fall
+    # back to its Python twin and only be slower).
+    assert "other C parts built: serialize, terms, fold, blobio, wakeup" in result.stdout
 
 
 def test_pure_python_is_forced_by_the_environment():
