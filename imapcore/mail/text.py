@@ -199,18 +199,20 @@ def preview(raw: bytes, root: MimePart, decoded: dict[int, str] | None = None) -
 def _collapsed_start(text: str) -> str:
     """``_WHITESPACE.sub(" ", text).strip()[:PREVIEW_MAX].rstrip()``, without collapsing all of ``text``.
 
-    Collapsing a prefix of ``text`` gives a prefix of the collapsed whole (a whitespace run cut by the
-    prefix's end becomes one space either way), and collapsed text ends in at most one space, so once a
-    collapsed prefix holds PREVIEW_MAX + 2 characters after its leading space, its start is the answer.
-    Collapsing all of a 20 KB part cost more than the rest of ``summarize`` together.
+    ``" ".join(text.split())`` is that collapse: the whitespace of ``re`` and ``str.split()`` are the same set
+    (``str.isspace``), and the join leaves no space at either end; it is six times faster than the
+    regular expression (a substitution per word). Collapsing a prefix of ``text`` gives a character
+    prefix of the collapsed whole (a word cut by the prefix's end is the start of the whole word), so once
+    a collapsed prefix holds more than PREVIEW_MAX characters, its start is the answer. Collapsing all of
+    a 20 KB part cost more than the rest of ``summarize`` together.
     """
     size = 4 * PREVIEW_MAX
     while size < len(text):
-        start = _WHITESPACE.sub(" ", text[:size]).lstrip()
-        if len(start) >= PREVIEW_MAX + 2:
+        start = " ".join(text[:size].split())
+        if len(start) > PREVIEW_MAX:
             return start[:PREVIEW_MAX].rstrip()
         size *= 4
-    return _WHITESPACE.sub(" ", text).strip()[:PREVIEW_MAX].rstrip()
+    return " ".join(text.split())[:PREVIEW_MAX].rstrip()
 
 
 def parse_date(value: bytes | None) -> datetime | None:
