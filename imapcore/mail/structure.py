@@ -132,18 +132,26 @@ def line_count(raw: bytes, start: int, end: int) -> int:
 
 def body_structure(raw: bytes, part: MimePart, extended: bool) -> bytes:
     """BODYSTRUCTURE (``extended``) or BODY of ``part`` (RFC 9051 §9 ``body``)."""
+    return body_and_structure(raw, part)[1 if extended else 0]
+
+
+def body_and_structure(raw: bytes, part: MimePart) -> tuple[bytes, bytes]:
+    """BODY and BODYSTRUCTURE of ``part`` in one walk: BODYSTRUCTURE is BODY with extension data after
+    the same fields, so each part's common fields (and its line count) are computed once."""
     header = part.header
     if part.is_multipart:
         if part.children:
-            inner = b"".join(body_structure(raw, child, extended) for child in part.children)
+            pairs = [body_and_structure(raw, child) for child in part.children]
+            inner_body = b"".join(pair[0] for pair in pairs)
+            inner_structure = b"".join(pair[1] for pair in pairs)
         else:
             # RFC 9051 §9 needs at least one body part: report an empty text/plain one, as Dovecot does.
-            inner = _empty_text_part(extended)
-        fields = [inner, string(part.subtype_text)]
-        if extended:
-            fields += [b" " + _params(part.params), b" " + _disposition(header), b" " + _language(header),
-                       b" " + _nstring(header.get(b"content-location"))]
-        return b"(" + fields[0] + b" " + fields[1] + b"".join(fields[2:]) + b")"
+            inner_body, inner_structure = _empty_text_part(False), _empty_text_part(True)
+        subtype = string(part.subtype_text)
+        extension = b"".join((b" ", _params(part.params), b" ", _disposition(header), b" ", _language(header),
+                              b" ", _nstring(header.get(b"content-location"))))
+        return (b"(" + inner_body + b" " + subtype + b")",
+                b"(" + inner_structure + b" " + subtype + extension + b")")
     if not part.is_mime:
         header = _NO_FIELDS  # Content-* fields of a non-MIME message are not looked at (see mime.py)
     pieces = [
@@ -157,19 +165,22 @@ def body_structure(raw: bytes, part: MimePart, extended: bool) -> bytes:
     ]
     if part.message is not None:
         inner = part.message
-        pieces.append(envelope(inner.header))
-        pieces.append(body_structure(raw, inner, extended))
-        pieces.append(b"%d" % line_count(raw, part.body_start, part.end))
-    elif part.type == b"text":
-        pieces.append(b"%d" % line_count(raw, part.body_start, part.end))
-    if extended:
-        pieces += [
-            _nstring(header.get(b"content-md5")),
-            _disposition(header),
-            _language(header),
-            _nstring(header.get(b"content-location")),
-        ]
-    return b"(" + b" ".join(pieces) + b")"
+        inner_body, inner_structure = body_and_structure(raw, inner)
+        common = b" ".join(pieces) + b" " + envelope(inner.header) + b" "
+        lines = b" %d" % line_count(raw, part.body_start, part.end)
+        body = common + inner_body + lines
+        structure = common + inner_structure + lines
+    else:
+        if part.type == b"text":
+            pieces.append(b"%d" % line_count(raw, part.body_start, part.end))
+        body = structure = b" ".join(pieces)
+    extension = b" ".join((
+        _nstring(header.get(b"content-md5")),
+        _disposition(header),
+        _language(header),
+        _nstring(header.get(b"content-location")),
+    ))
+    return b"(" + body + b")", b"(" + structure + b" " + extension + b")"
 
 
 def _empty_text_part(extended: bool) -> bytes:

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from .encoded_words import decode_header_value
 from .mime import MimePart, parse_message
-from .structure import body_structure, envelope
+from .structure import body_and_structure, envelope
 from .text import base_subject, message_text, parse_date, preview
 
 _MSG_ID = re.compile(rb"<[^<>]*>")
@@ -54,10 +54,11 @@ def summarize_part(raw: bytes, root: MimePart) -> MessageSummary:
     subject = decode_header_value(header.get(b"subject") or b"")
     decoded: dict[int, str] = {}  # text part -> its decoded text, shared by the search text and PREVIEW
     text = message_text(raw, root, decoded)
+    body, bodystructure = body_and_structure(raw, root)
     return MessageSummary(
         envelope=envelope(header),
-        body=body_structure(raw, root, extended=False),
-        bodystructure=body_structure(raw, root, extended=True),
+        body=body,
+        bodystructure=bodystructure,
         preview=preview(raw, root, decoded),
         sent_date=parse_date(header.get(b"date")),
         subject=subject,
