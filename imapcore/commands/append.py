@@ -75,7 +75,7 @@ async def append(ctx: SessionContext, cmd: c.Append) -> Completion:
     claim_in = None
     if selected is not None and not selected.read_only and not ctx.rev2:
         claim_in = selected.mailbox_id
-    result = await ctx.run_store(ctx.store.append_many, ctx.user, name, messages, claim_recent_in=claim_in)
+    result = await ctx.run_append(name, messages, claim_in)
     if result.recent and ctx.selected is selected and selected is not None:
         selected.note_recent_claimed(result.recent)
     return Completion(codes.appenduid(result.uid_validity, result.uids), "APPEND completed")

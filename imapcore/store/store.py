@@ -93,9 +93,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
-from . import fulltext, schema
+from . import fulltext, names, schema
 from .appending import DeliveryOperations, _AppendRequest
-from .blobs import BlobStore
+from .blobs import BlobStore, blob_id_of
 from .connection import BUSY_TIMEOUT_MS, connect
 from .delivery import default_summarize
 from .errors import UserExists, UserNotFound
@@ -103,7 +103,7 @@ from .feed import Change, ChangeFeed, ChangeKind, NullFeed
 from .locking import LOCK_FILE_NAME, WriterLock
 from .mailboxes import MailboxOperations
 from .messages import FETCH_FIELDS, MessageOperations
-from .records import QuotaUsage, UserInfo
+from .records import AppendResult, NewMessage, QuotaUsage, UserInfo
 from .syncing import GroupSync, WalCheckpointer
 from .uidsets import UidSets
 
@@ -348,6 +348,41 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
                     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         finally:
             self._lock.release()
+
+    def append_now(
+        self, user: str, name: str, messages: Sequence[NewMessage], *, claim_recent_in: int | None = None
+    ) -> tuple[AppendResult, int] | None:
+        """``append_many`` committed now, in the calling thread, when it needs no waiting: every message's
+        bytes are a blob the store already holds durably (a row and its file), so nothing is parsed,
+        written or flushed, and the writer is free (``call_if_writer_free``). Returns ``(result,
+        wal_ticket)``: the commit is made but not yet durable; the caller passes the ticket to
+        ``wait_durable`` (blocking: a worker thread) before acknowledging. None when that is not the
+        case: nothing was written, and the caller runs ``append_many`` (a worker thread).
+
+        Lets the server commit such an APPEND on its event loop and send only the WAL fsync to a
+        thread, instead of running the whole delivery there while the event loop wants the GIL back
+        at every system call (measured on the issue's mix: see ``commands/append.py``)."""
+        normalized = names.normalize(name)
+        reader = self._reader()
+        self._mailbox_info_of(reader, user, normalized, target=True)  # refusals as append_many makes them
+        for message in messages:
+            blob_id = blob_id_of(bytes(message.raw))
+            if reader.execute("SELECT 1 FROM blobs WHERE id = ?", (blob_id,)).fetchone() is None:
+                return None  # new bytes: parse, write and flush in a worker thread
+            if not self.blobs.exists(blob_id):
+                return None  # collected meanwhile: written again durably, in a worker thread
+        prepared = [self._prepare(message) for message in messages]
+        request = _AppendRequest(user, normalized, prepared, claim_recent_in=claim_recent_in)
+        done, _ = self.call_if_writer_free(self._commit_append_batch, [request])
+        if not done:
+            return None
+        if request.error is not None:
+            raise request.error
+        return request.result, request.wal_ticket
+
+    def wait_durable(self, wal_ticket: int) -> None:
+        """Block until the commit of ``wal_ticket`` (``append_now``) is on disk: a WAL fsync, shared."""
+        self._wait_durable(wal_ticket)
 
     def _set_writer_synchronous(self, level: str) -> None:
         """``PRAGMA synchronous`` on the writer, between transactions (SQLite refuses it inside one)."""

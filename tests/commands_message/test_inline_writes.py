@@ -25,3 +25,43 @@ def test_an_inline_expunge_leaves_a_collection_only_for_a_blob_without_reference
         assert store.collection_pending  # the last reference went: the blob is collected in a thread
         assert len(store.collect_unreferenced()) == 1
         assert not store.collection_pending
+
+
+def test_append_now_commits_known_bytes_only_and_never_waits(tmp_path):
+    import threading
+
+    import pytest
+
+    from imapcore.store import MailboxNotFound, NewMessage
+
+    with Store.open(tmp_path / "data") as store:  # synchronous=FULL: a commit has a WAL ticket to wait for
+        store.create_user("alice")
+        inbox = store.mailbox("alice", "INBOX").id
+        message = NewMessage(MESSAGE, frozenset({"\\Flagged"}), None)
+        assert store.append_now("alice", "INBOX", [message]) is None  # new bytes: parse and flush elsewhere
+        assert store.status("alice", "INBOX").messages == 0
+        store.append_many("alice", "Sent", [message])  # now the store holds them
+        result, ticket = store.append_now("alice", "INBOX", [message, message], claim_recent_in=inbox)
+        assert result.uids == (1, 2) and result.recent == (1, 2) and ticket > 0
+        store.wait_durable(ticket)
+        assert [row.flags for row in store.fetch_rows(inbox, [1, 2], ("flags",))] == [frozenset({"\\Flagged"})] * 2
+        with pytest.raises(MailboxNotFound) as refused:
+            store.append_now("alice", "Nowhere", [message])
+        assert refused.value.target  # TRYCREATE, as append_many says it
+        # The writer held by another thread (a group commit): nothing written, the caller uses a thread.
+        held, release = threading.Event(), threading.Event()
+
+        def holder():
+            with store._lock:
+                held.set()
+                release.wait(10)
+
+        thread = threading.Thread(target=holder)
+        thread.start()
+        held.wait(10)
+        try:
+            assert store.append_now("alice", "INBOX", [message]) is None
+        finally:
+            release.set()
+            thread.join(10)
+        assert store.status("alice", "INBOX").messages == 2
