@@ -269,9 +269,9 @@ class BlobStore:
         return blob_id
 
     def read(self, blob_id: str, *, verify: bool = False) -> bytes:
-        path = self.path_of(blob_id)
         try:
-            data = path.read_bytes()
+            with open(self._path(blob_id), "rb", buffering=0) as file:  # FETCH BODY[]: one read
+                data = file.readall()
         except FileNotFoundError:
             raise BlobMissing(blob_id) from None
         if verify:
