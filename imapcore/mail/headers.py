@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 _BLANK_LINE = re.compile(rb"\n\r?\n")
 _FOLDING = re.compile(rb"\r?\n[ \t]*")
 # Lines end at LF only (a bare CR is data, as in Dovecot); the last line may lack its LF.
+_FIELD_NAME = re.compile(rb"[\x21-\x7e]+\Z")
 _LINES = re.compile(rb"[^\n]*\n|[^\n]+")
 
 
@@ -99,7 +100,7 @@ def split_fields(block: bytes) -> list[Field]:
             current = None
         colon = line.find(b":")
         name = line[:colon].rstrip(b" \t") if colon > 0 else b""
-        if not name or any(c <= 32 or c >= 127 for c in name):
+        if _FIELD_NAME.match(name) is None:  # empty, or a byte outside 33..126 (ftext, RFC 5322 §3.6.8)
             # Not "name:" (RFC 5322 §3.6.8): kept as a line of its own that no name look-up finds, so
             # HEADER and HEADER.FIELDS.NOT still return it (as Dovecot does).
             fields.append(Field(stripped, line, False))
