@@ -8,14 +8,12 @@ has the same one (see ``native/fold.c``). ``setup.py`` picks up ``ffibuilder`` f
 (``python native/build_fold.py``) it builds the extension in place, into ``imapcore/_cfold*.so``.
 """
 
-import os
 import sys
 import unicodedata
 from pathlib import Path
 
-from cffi import FFI
-
-HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # cffi exec()s this file: native/ is not on sys.path
+import cffibuild  # noqa: E402
 
 CDEF = """
 long imc_search_fold(const char *text, size_t length, char *out, size_t capacity);
@@ -68,32 +66,14 @@ def generate_tables() -> str:
     )
 
 
-def make_builder() -> FFI:
-    builder = FFI()
-    builder.cdef(CDEF + "int imc_fold_max_growth(void);\n")
-    builder.set_source(
-        "imapcore._cfold",
+def make_builder():
+    return cffibuild.inline_extension(
+        "_cfold", CDEF + "int imc_fold_max_growth(void);\n",
         "#include <stdint.h>\n" + generate_tables() + '#include "fold.c"\n',
-        include_dirs=[str(HERE)],
-        extra_compile_args=["-O2", "-Wall", "-Wextra"],
     )
-    return builder
 
 
 ffibuilder = make_builder()
 
-
-def build_in_place() -> Path:
-    """Compile into imapcore/ next to the sources, for an editable install."""
-    root = HERE.parent
-    build_dir = root / "native" / "_build" / "fold"
-    build_dir.mkdir(parents=True, exist_ok=True)
-    so = make_builder().compile(tmpdir=str(build_dir), verbose=False)
-    target = root / "imapcore" / Path(so).name
-    os.replace(so, target)
-    return target
-
-
 if __name__ == "__main__":
-    print(build_in_place())
-    sys.exit(0)
+    cffibuild.main(make_builder, "fold")

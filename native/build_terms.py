@@ -6,45 +6,22 @@ pure-Python twin ``index_terms`` in ``imapcore/store/fulltext.py`` is used. Run 
 an editable checkout.
 """
 
-import os
 import sys
 from pathlib import Path
 
-from cffi import FFI
-
-HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # cffi exec()s this file: native/ is not on sys.path
+import cffibuild  # noqa: E402
 
 CDEF = """
 long imc_index_terms(const char *text, size_t length, char *out);
 """
 
 
-def make_builder() -> FFI:
-    builder = FFI()
-    builder.cdef(CDEF)
-    builder.set_source(
-        "imapcore._cterms",
-        '#include "terms.c"',
-        include_dirs=[str(HERE)],
-        extra_compile_args=["-O2", "-Wall", "-Wextra"],
-    )
-    return builder
+def make_builder():
+    return cffibuild.inline_extension("_cterms", CDEF, '#include "terms.c"')
 
 
 ffibuilder = make_builder()
 
-
-def build_in_place() -> Path:
-    """Compile into imapcore/ next to the sources, for an editable install."""
-    root = HERE.parent
-    build_dir = root / "native" / "_build" / "terms"
-    build_dir.mkdir(parents=True, exist_ok=True)
-    so = make_builder().compile(tmpdir=str(build_dir), verbose=False)
-    target = root / "imapcore" / Path(so).name
-    os.replace(so, target)
-    return target
-
-
 if __name__ == "__main__":
-    print(build_in_place())
-    sys.exit(0)
+    cffibuild.main(make_builder, "terms")

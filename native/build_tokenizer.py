@@ -76,17 +76,8 @@ def make_builder(absolute_paths: bool = False) -> FFI:
 ffibuilder = make_builder()
 
 
-def build_in_place() -> Path:
-    """Compile into imapcore/ next to the sources, for an editable install."""
-    root = HERE.parent
-    build_dir = root / "native" / "_build"
-    build_dir.mkdir(exist_ok=True)
-    so = make_builder(absolute_paths=True).compile(tmpdir=str(build_dir), verbose=False)
-    target = root / "imapcore" / Path(so).name
-    os.replace(so, target)
-    return target
-
-
 if __name__ == "__main__":
-    print(build_in_place())
-    sys.exit(0)
+    sys.path.insert(0, str(HERE))
+    import cffibuild
+
+    cffibuild.main(lambda: make_builder(absolute_paths=True), "tokenizer")

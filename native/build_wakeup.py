@@ -5,13 +5,11 @@
 it builds the extension in place, into ``imapcore/_cwakeup*.so``.
 """
 
-import os
 import sys
 from pathlib import Path
 
-from cffi import FFI
-
-HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # cffi exec()s this file: native/ is not on sys.path
+import cffibuild  # noqa: E402
 
 CDEF = """
 typedef struct { ...; } imc_wakeup;
@@ -21,33 +19,11 @@ int imc_wakeup_wait(imc_wakeup *wakeup, double timeout);
 """
 
 
-def make_builder() -> FFI:
-    builder = FFI()
-    builder.cdef(CDEF)
-    builder.set_source(
-        "imapcore._cwakeup",
-        '#include "wakeup.c"',
-        include_dirs=[str(HERE)],
-        extra_compile_args=["-O2", "-Wall", "-Wextra"],
-        libraries=["pthread"],
-    )
-    return builder
+def make_builder():
+    return cffibuild.inline_extension("_cwakeup", CDEF, '#include "wakeup.c"', libraries=["pthread"])
 
 
 ffibuilder = make_builder()
 
-
-def build_in_place() -> Path:
-    """Compile into imapcore/ next to the sources, for an editable install."""
-    root = HERE.parent
-    build_dir = root / "native" / "_build" / "wakeup"
-    build_dir.mkdir(parents=True, exist_ok=True)
-    so = make_builder().compile(tmpdir=str(build_dir), verbose=False)
-    target = root / "imapcore" / Path(so).name
-    os.replace(so, target)
-    return target
-
-
 if __name__ == "__main__":
-    print(build_in_place())
-    sys.exit(0)
+    cffibuild.main(make_builder, "wakeup")
