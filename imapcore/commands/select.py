@@ -33,16 +33,13 @@ from imapcore.protocol.errors import BadCommand
 from imapcore.protocol.responses import Atom, DataResponse, Raw, Status, StatusResponse
 from imapcore.store import MailboxNotFound
 from imapcore.syntax import commands as c
-from imapcore.syntax.model import STAR, SearchAnd, SearchKey, SequenceSet
+from imapcore.syntax.model import STAR, SequenceSet
 
 from . import listing
 from .context import SessionContext
 from .mailboxes import DELIMITER, store_name, wire_name
 from .registry import Completion, handles
 from .selected import SYSTEM_FLAGS, SelectedMailbox
-
-
-_UNSEEN = SearchAnd((SearchKey("UNSEEN"),))
 
 
 @handles(c.Select, c.Examine)
@@ -105,10 +102,8 @@ async def _describe(ctx: SessionContext, view: SelectedMailbox, read_only: bool)
             # Not restricted to the view's UIDs (encoding them into the query costs more than the
             # query): a message added since the snapshot has a higher UID than every known one, so the
             # smallest unseen UID is the same, and ``seq_of`` leaves out one the client was not told of.
-            unseen = await ctx.run_read(
-                store.search, view.mailbox_id, _UNSEEN, size=len(view.uids),
-            )
-            first = view.seq_of(min(unseen)) if unseen else None
+            unseen = await ctx.run_read(store.first_unseen, view.mailbox_id, size=len(view.uids))
+            first = view.seq_of(unseen) if unseen is not None else None
             if first is not None:
                 # RFC 3501 §7.1 [UNSEEN n] (gone from IMAP4rev2): the first unseen message.
                 ctx.untagged(StatusResponse(Status.OK, f"First unseen.", ResponseCode("UNSEEN", str(first))))

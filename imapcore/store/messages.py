@@ -211,6 +211,15 @@ class MessageOperations:
                 )
         return StoreResult(tuple(changed), tuple(modified), modseq, tuple(unchanged))
 
+    def first_unseen(self, mailbox_id: int) -> int | None:
+        """The smallest UID without ``\\Seen`` (RFC 3501 §7.1 ``[UNSEEN n]`` of a rev1 SELECT), or None:
+        one statement (the primary key walked in UID order), where a SEARCH UNSEEN took a snapshot and
+        three."""
+        row = self._reader().execute(
+            "SELECT uid FROM messages WHERE mailbox_id = ? AND (flags & 1) = 0 ORDER BY uid LIMIT 1", (mailbox_id,)
+        ).fetchone()
+        return None if row is None else row[0]
+
     def _user_name(self, conn, user_id: int) -> str:
         return conn.execute("SELECT name FROM users WHERE id = ?", (user_id,)).fetchone()[0]
 
