@@ -162,6 +162,27 @@ def search_fold_c(text: str) -> str:
     return _ffi.unpack(out, written).decode("utf-8")
 
 
+def search_fold_utf8(text: str) -> bytes:
+    """``search_fold(text)`` as UTF-8 bytes: what the store keeps (as TEXT) for SEARCH BODY/TEXT. The C
+    side produces UTF-8, so this skips decoding its output and SQLite's re-encoding of the str."""
+    if _lib is None or os.environ.get("IMAPCORE_PURE_PYTHON") == "1" or len(text) < _C_FROM or text.isascii():
+        return search_fold(text).encode("utf-8", "replace")
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (a UTF-7 part can decode to one): not UTF-8, made "?"
+        return search_fold_py(text).encode("utf-8", "replace")
+    capacity = len(data) + (len(data) >> 1) + 64
+    out = _ffi.new("char[]", capacity)
+    written = _lib.imc_search_fold(data, len(data), out, capacity)
+    if written == -2:
+        capacity = len(data) * _lib.imc_fold_max_growth() + 16
+        out = _ffi.new("char[]", capacity)
+        written = _lib.imc_search_fold(data, len(data), out, capacity)
+    if written < 0:
+        return search_fold_py(text).encode("utf-8")
+    return _ffi.unpack(out, written)
+
+
 def _search_fold_fast(text: str) -> str:
     return search_fold_c(text) if len(text) >= _C_FROM else search_fold_py(text)
 

@@ -143,12 +143,14 @@ def _insert_blobs(conn, blobs: list[ParsedBlob]) -> None:
         params = [value for parsed in chunk for value in (
             parsed.blob_id, parsed.header_text, parsed.body_text, parsed.header_terms, parsed.body_terms)]
         source = f"FROM (VALUES {values}) AS v JOIN blobs b ON b.id = v.column1 WHERE b.refcount = 0"
-        conn.execute(f"INSERT INTO blob_fulltext (num, header, body) SELECT b.num, v.column2, v.column3 {source}",
-                     params)
+        # The texts come as UTF-8 bytes (delivery.ParsedBlob) and are stored as TEXT.
+        conn.execute("INSERT INTO blob_fulltext (num, header, body) "
+                     f"SELECT b.num, CAST(v.column2 AS TEXT), CAST(v.column3 AS TEXT) {source}", params)
         # Words computed already (an unparsable message: nothing to index) go into the index now; the
         # others wait for the deferred indexer (fulltext.py, "Deferred indexing").
         if any(parsed.header_terms is not None for parsed in chunk):
-            conn.execute(f"INSERT INTO blob_terms (rowid, header, body) SELECT b.num, v.column4, v.column5 {source} "
+            conn.execute("INSERT INTO blob_terms (rowid, header, body) "
+                         f"SELECT b.num, CAST(v.column4 AS TEXT), CAST(v.column5 AS TEXT) {source} "
                          "AND v.column4 IS NOT NULL", params)
         if any(parsed.header_terms is None for parsed in chunk):
             conn.execute(f"INSERT INTO fulltext_pending (num) SELECT b.num {source} AND v.column4 IS NULL", params)

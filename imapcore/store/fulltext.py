@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import os
 
-_INSERT_TERMS = "INSERT INTO blob_terms (rowid, header, body) VALUES (?, ?, ?)"
 _DELETE_TERMS = "INSERT INTO blob_terms (blob_terms, rowid, header, body) VALUES ('delete', ?, ?, ?)"
 
 #: The schema of version 2 (see schema.py), also used by the migration from version 1.
@@ -120,14 +119,21 @@ else:
     TERMS_IMPLEMENTATION = "python"
 
 
-def insert(conn, num: int, header: str, body: str, header_terms: str | None = None, body_terms: str | None = None) -> None:
-    """Index blob ``num``; ``header``/``body`` are search-folded. The terms may be computed beforehand
-    (outside the writer lock) with ``index_terms``."""
-    conn.execute("INSERT INTO blob_fulltext (num, header, body) VALUES (?, ?, ?)", (num, header, body))
+def insert(conn, num: int, header: str | bytes, body: str | bytes, header_terms: str | bytes | None = None,
+           body_terms: str | bytes | None = None) -> None:
+    """Index blob ``num`` now; ``header``/``body`` are search-folded, as str or as UTF-8 bytes (what
+    ``delivery.prepare_blob`` gives), stored as TEXT either way. The terms may be computed beforehand
+    (outside the writer lock) with ``index_terms``/``index_terms_utf8``."""
+
+    def terms(text):
+        return index_terms_utf8(text) if isinstance(text, bytes) else index_terms(text)
+
+    conn.execute("INSERT INTO blob_fulltext (num, header, body) VALUES (?, CAST(? AS TEXT), CAST(? AS TEXT))",
+                 (num, header, body))
     conn.execute(
-        _INSERT_TERMS,
-        (num, index_terms(header) if header_terms is None else header_terms,
-         index_terms(body) if body_terms is None else body_terms),
+        "INSERT INTO blob_terms (rowid, header, body) VALUES (?, CAST(? AS TEXT), CAST(? AS TEXT))",
+        (num, terms(header) if header_terms is None else header_terms,
+         terms(body) if body_terms is None else body_terms),
     )
 
 

@@ -57,3 +57,10 @@ def test_default_implementation_follows_the_environment():
         assert search.search_fold is search_fold_py
     else:
         assert search.search_fold is search._search_fold_fast
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list(INTERESTING)), min_size=500, max_size=900) | st.text(max_size=700))
+def test_utf8_form_is_the_encoded_fold(text):
+    # What the store keeps: the same text as search_fold, as UTF-8 (a lone surrogate becomes "?").
+    assert search.search_fold_utf8(text) == search_fold_py(text).encode("utf-8", "replace")
