@@ -73,10 +73,18 @@ async def store(ctx: SessionContext, cmd: c.Store) -> Completion:
     uids = selected.resolve(cmd.sequence_set, cmd.uid)
     if not uids:
         return Completion(text="Store completed")
-    result = await ctx.run_store(
-        ctx.store.store_flags, selected.mailbox_id, uids, _MODES[cmd.action.mode], flags,
-        unchanged_since=cmd.unchanged_since, user=ctx.user,
-    )
+    mode = _MODES[cmd.action.mode]
+    result = None
+    if cmd.unchanged_since is None:
+        # A STORE that changes nothing is answered by a read (no write transaction, no writer lock).
+        result = await ctx.run_read(
+            ctx.store.store_flags_if_unchanged, selected.mailbox_id, uids, mode, flags, size=len(uids)
+        )
+    if result is None:
+        result = await ctx.run_store(
+            ctx.store.store_flags, selected.mailbox_id, uids, mode, flags,
+            unchanged_since=cmd.unchanged_since, user=ctx.user,
+        )
     selected.note_flags(result.changed)
 
     condstore = ctx.condstore

@@ -220,6 +220,36 @@ class MessageOperations:
         ).fetchone()
         return None if row is None else row[0]
 
+    def store_flags_if_unchanged(self, mailbox_id: int, uids: list[int], mode: FlagMode,
+                                 flags: Iterable[str]) -> StoreResult | None:
+        """``store_flags`` answered by a read when it would change nothing (``+FLAGS (\\Seen)`` on seen
+        messages): the same result, without a write transaction (nor the writer lock, which another
+        worker process may hold). None when something would change, or when the request has keywords
+        or more UIDs than one read covers: then ``store_flags`` does it. A concurrent change is ordered
+        after this STORE, as if it had come a moment later."""
+        bits, keywords = flagcodec.encode(flags)
+        if keywords or len(uids) > 500:
+            return None
+        with self._snapshot() as conn:
+            info = self.mailbox_by_id_in_checked(conn, mailbox_id)
+            rows = conn.execute(
+                f"SELECT uid, flags, keywords, modseq FROM messages WHERE mailbox_id = ? "
+                f"AND uid IN ({','.join('?' * len(uids))}) ORDER BY uid",
+                (mailbox_id, *uids),
+            ).fetchall()
+        unchanged = []
+        for uid, old_bits, old_keywords_text, old_modseq in rows:
+            if mode is FlagMode.REPLACE:
+                same = old_bits == bits and not old_keywords_text
+            elif mode is FlagMode.ADD:
+                same = old_bits | bits == old_bits
+            else:
+                same = old_bits & ~bits == old_bits
+            if not same:
+                return None
+            unchanged.append(FlagChange(uid, flagcodec.decode(old_bits, old_keywords_text), old_modseq))
+        return StoreResult((), (), info.highest_modseq, tuple(unchanged))
+
     def _user_name(self, conn, user_id: int) -> str:
         return conn.execute("SELECT name FROM users WHERE id = ?", (user_id,)).fetchone()[0]
 

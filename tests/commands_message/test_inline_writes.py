@@ -65,3 +65,23 @@ def test_append_now_commits_known_bytes_only_and_never_waits(tmp_path):
             release.set()
             thread.join(10)
         assert store.status("alice", "INBOX").messages == 2
+
+
+def test_a_store_that_changes_nothing_is_answered_by_a_read(tmp_path):
+    from imapcore.store import NewMessage
+
+    with Store.open(tmp_path / "data", durable=False) as store:
+        store.create_user("alice")
+        inbox = store.mailbox("alice", "INBOX").id
+        store.append_many("alice", "INBOX", [NewMessage(MESSAGE, frozenset({"\\Seen"}), None),
+                                             NewMessage(MESSAGE, frozenset({"$Work"}), None)])
+        before = store.status("alice", "INBOX").highest_modseq
+        quick = store.store_flags_if_unchanged(inbox, [1], FlagMode.ADD, ["\\Seen"])
+        assert quick == store.store_flags(inbox, [1], FlagMode.ADD, ["\\Seen"])  # what the write says
+        assert quick.changed == () and [(c.uid, c.flags) for c in quick.unchanged] == [(1, frozenset({"\\Seen"}))]
+        assert quick.highest_modseq == before == store.status("alice", "INBOX").highest_modseq
+        assert store.store_flags_if_unchanged(inbox, [2], FlagMode.REMOVE, ["\\Seen"]).unchanged[0].flags == {"$Work"}
+        # Something would change, or keywords are involved: the write transaction decides.
+        assert store.store_flags_if_unchanged(inbox, [1, 2], FlagMode.ADD, ["\\Seen"]) is None
+        assert store.store_flags_if_unchanged(inbox, [2], FlagMode.REPLACE, []) is None  # drops $Work
+        assert store.store_flags_if_unchanged(inbox, [2], FlagMode.ADD, ["$Work"]) is None
