@@ -46,7 +46,16 @@ class SemaphoreWakeup:
         return _lib.imc_wakeup_wait(self._cell, -1.0 if timeout is None else max(0.0, timeout)) == 0
 
 
-if _lib is not None and os.environ.get("IMAPCORE_PURE_PYTHON") != "1":
+def _semaphores_work() -> bool:
+    """Unnamed POSIX semaphores exist here (macOS, for one, refuses sem_init)."""
+    try:
+        SemaphoreWakeup().set()
+    except OSError:
+        return False
+    return True
+
+
+if _lib is not None and os.environ.get("IMAPCORE_PURE_PYTHON") != "1" and _semaphores_work():
     Wakeup = SemaphoreWakeup
 else:
     Wakeup = threading.Event
