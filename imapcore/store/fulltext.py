@@ -53,7 +53,6 @@ from __future__ import annotations
 
 import os
 
-_DELETE_TERMS = "INSERT INTO blob_terms (blob_terms, rowid, header, body) VALUES ('delete', ?, ?, ?)"
 
 #: The schema of version 2 (see schema.py), also used by the migration from version 1.
 SCHEMA = (
@@ -143,14 +142,25 @@ def insert(conn, num: int, header: str | bytes, body: str | bytes, header_terms:
 
 
 def delete(conn, num: int) -> bool:
-    """Remove blob ``num`` from both tables (a pending blob from the pending list instead: it is not in
-    the trigram index, and a contentless FTS5 'delete' of values never inserted corrupts the index);
-    False if it had no full-text row."""
-    row = conn.execute("SELECT header, body FROM blob_fulltext WHERE num = ?", (num,)).fetchone()
+    """Remove blob ``num`` from both tables; False if it had no full-text row.
+
+    A pending blob is not in the trigram index (and a contentless FTS5 'delete' of values never inserted
+    corrupts the index): removing its pending row is all the index needs, and its text is not even read
+    (a message expunged soon after delivery, the common case, is still pending). An indexed blob's
+    words are recomputed from its stored text for the FTS5 'delete' (bytes in, bytes out, as the
+    indexer inserted them)."""
+    if conn.execute("DELETE FROM fulltext_pending WHERE num = ?", (num,)).rowcount:
+        return conn.execute("DELETE FROM blob_fulltext WHERE num = ?", (num,)).rowcount > 0
+    row = conn.execute(
+        "SELECT CAST(header AS BLOB), CAST(body AS BLOB) FROM blob_fulltext WHERE num = ?", (num,)
+    ).fetchone()
     if row is None:
         return False
-    if conn.execute("DELETE FROM fulltext_pending WHERE num = ?", (num,)).rowcount == 0:
-        conn.execute(_DELETE_TERMS, (num, index_terms(row[0]), index_terms(row[1])))
+    conn.execute(
+        "INSERT INTO blob_terms (blob_terms, rowid, header, body) "
+        "VALUES ('delete', ?, CAST(? AS TEXT), CAST(? AS TEXT))",
+        (num, index_terms_utf8(row[0]), index_terms_utf8(row[1])),
+    )
     conn.execute("DELETE FROM blob_fulltext WHERE num = ?", (num,))
     return True
 
