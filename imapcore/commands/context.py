@@ -62,6 +62,10 @@ INLINE_READ_MAX = 100
 #: ``run_append`` tries the event loop for APPENDs up to this many bytes (hashed there: ~2 us per KB).
 INLINE_APPEND_BYTES = 256 * 1024
 
+#: How many times an inline write tries the writer (the other sessions run in between) before it
+#: goes to a worker thread.
+INLINE_WRITE_TRIES = 3
+
 #: Inline store calls a command may make before one of them yields to the scheduler. Every command
 #: already yields while its session waits for the client, so most need no extra trip through Trio's run
 #: loop (~3 us each, several per command); a handler making many calls still lets other sessions run.
@@ -243,12 +247,17 @@ class SessionContext:
             # ``call_if_writer_free`` never waits: when the writer is busy, the thread it is.
             await self._inline_checkpoint()
             store = services.store
-            done, result = store.call_if_writer_free(fn, *args, **kwargs)
-            if done:
+
+            def attempt() -> tuple | None:
+                done, result = store.call_if_writer_free(fn, *args, **kwargs)
+                return (result,) if done else None
+
+            outcome = await self._when_writer_free(attempt)
+            if outcome is not None:
                 if store.collection_pending:
                     # An expunge freed blobs: deleting them may fsync, so not on the event loop.
                     await services.collector.collect(store, services.write_limiter or services.store_limiter)
-                return result
+                return outcome[0]
         limiter = services.store_limiter
         if name in WRITES and services.write_limiter is not None:
             limiter = services.write_limiter
@@ -257,26 +266,38 @@ class SessionContext:
 
     async def run_append(self, name: str, messages: list, claim_recent_in: int | None) -> AppendResult:
         """``Store.append_many`` for this user: committed on the event loop when it needs no waiting
-        (``Store.append_now``: bytes the store already holds, writer free, small enough), with only the
-        WAL fsync in a worker thread; otherwise the whole delivery in a worker thread.
-
-        Measured on the issue's persistent mix (two workers, the same run, alternating): see the
-        commit that brought it (the delivery's Python work in a worker thread made the event loop
-        hand the GIL over and wait for it back at each of its system calls)."""
+        (``Store.prepare_append_now``/``commit_append_now``: bytes the store already holds, writer free
+        within ``INLINE_WRITE_TRIES``, small enough), with only the WAL fsync in a worker thread;
+        otherwise the whole delivery in a worker thread (whose Python work then takes the GIL from the
+        event loop at each of the loop's system calls)."""
         services = self.services
         store = services.store
         limiter = services.write_limiter or services.store_limiter
         if len(messages) <= INLINE_READ_MAX and sum(len(m.raw) for m in messages) <= INLINE_APPEND_BYTES:
             await self._inline_checkpoint()
-            now = store.append_now(self.user, name, messages, claim_recent_in=claim_recent_in)
-            if now is not None:
-                result, wal_ticket = now
-                if wal_ticket:
-                    # Never abandoned: the commit is made, only its acknowledgement waits for the disk.
-                    await trio.to_thread.run_sync(store.wait_durable, wal_ticket, limiter=limiter)
-                return result
+            request = store.prepare_append_now(self.user, name, messages, claim_recent_in=claim_recent_in)
+            if request is not None:
+                now = await self._when_writer_free(store.commit_append_now, request)
+                if now is not None:
+                    result, wal_ticket = now
+                    if wal_ticket:
+                        # Never abandoned: the commit is made, only its acknowledgement waits for the disk.
+                        await trio.to_thread.run_sync(store.wait_durable, wal_ticket, limiter=limiter)
+                    return result
         call = functools.partial(store.append_many, self.user, name, messages, claim_recent_in=claim_recent_in)
         return await trio.to_thread.run_sync(call, limiter=limiter)
+
+    async def _when_writer_free(self, attempt: Callable[..., T | None], *args: Any) -> T | None:
+        """``attempt(*args)`` (a write that returns None when the writer was busy, having written
+        nothing) up to ``INLINE_WRITE_TRIES`` times, letting the other sessions run in between: the
+        writer is mostly held for a fraction of a millisecond (by another worker process, or a delivery
+        thread), and a retry costs a few microseconds where a worker thread costs a hop each way."""
+        for tries_left in range(INLINE_WRITE_TRIES - 1, -1, -1):
+            result = attempt(*args)
+            if result is not None or not tries_left:
+                return result
+            await trio.lowlevel.checkpoint()  # nothing was written: cancelling here is clean
+        return None
 
     def _write_size(self, args: tuple) -> float:
         """How many messages a relaxed write (``store_flags``/``expunge``: mailbox id, UIDs or None;

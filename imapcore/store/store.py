@@ -361,18 +361,33 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
 
         Lets the server commit such an APPEND on its event loop and send only the WAL fsync to a
         thread, instead of running the whole delivery there while the event loop wants the GIL back
-        at every system call (measured on the issue's mix: see ``commands/append.py``)."""
+        at every system call. In two steps for a caller that tries the writer more than once:
+        ``prepare_append_now`` then ``commit_append_now``."""
+        request = self.prepare_append_now(user, name, messages, claim_recent_in=claim_recent_in)
+        return None if request is None else self.commit_append_now(request)
+
+    def prepare_append_now(
+        self, user: str, name: str, messages: Sequence[NewMessage], *, claim_recent_in: int | None = None
+    ) -> _AppendRequest | None:
+        """``append_now``'s reads (refusals as ``append_many`` makes them); None for bytes the store does
+        not hold yet (to parse, write and flush: ``append_many``, in a worker thread)."""
         normalized = names.normalize(name)
         reader = self._reader()
-        self._mailbox_info_of(reader, user, normalized, target=True)  # refusals as append_many makes them
+        self._mailbox_info_of(reader, user, normalized, target=True)
         for message in messages:
             blob_id = blob_id_of(bytes(message.raw))
             if reader.execute("SELECT 1 FROM blobs WHERE id = ?", (blob_id,)).fetchone() is None:
-                return None  # new bytes: parse, write and flush in a worker thread
+                return None  # new bytes
             if not self.blobs.exists(blob_id):
-                return None  # collected meanwhile: written again durably, in a worker thread
+                return None  # collected meanwhile: to be written again durably
         prepared = [self._prepare(message) for message in messages]
-        request = _AppendRequest(user, normalized, prepared, claim_recent_in=claim_recent_in)
+        return _AppendRequest(user, normalized, prepared, claim_recent_in=claim_recent_in)
+
+    def commit_append_now(self, request: _AppendRequest) -> tuple[AppendResult, int] | None:
+        """Commit a ``prepare_append_now`` request if the writer is free: ``(result, wal_ticket)``, or
+        None (nothing written; the request may be tried again)."""
+        request.error = request.result = None
+        request.done = False
         done, _ = self.call_if_writer_free(self._commit_append_batch, [request])
         if not done:
             return None

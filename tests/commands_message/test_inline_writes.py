@@ -85,3 +85,34 @@ def test_a_store_that_changes_nothing_is_answered_by_a_read(tmp_path):
         assert store.store_flags_if_unchanged(inbox, [1, 2], FlagMode.ADD, ["\\Seen"]) is None
         assert store.store_flags_if_unchanged(inbox, [2], FlagMode.REPLACE, []) is None  # drops $Work
         assert store.store_flags_if_unchanged(inbox, [2], FlagMode.ADD, ["$Work"]) is None
+
+
+def test_append_now_in_two_steps_can_be_tried_again_after_a_busy_writer(tmp_path):
+    import threading
+
+    from imapcore.store import NewMessage
+
+    with Store.open(tmp_path / "data", durable=False) as store:
+        store.create_user("alice")
+        message = NewMessage(MESSAGE, frozenset(), None)
+        store.append_many("alice", "Sent", [message])
+        request = store.prepare_append_now("alice", "INBOX", [message])
+        assert request is not None
+        held, release = threading.Event(), threading.Event()
+
+        def holder():
+            with store._lock:
+                held.set()
+                release.wait(10)
+
+        thread = threading.Thread(target=holder)
+        thread.start()
+        held.wait(10)
+        try:
+            assert store.commit_append_now(request) is None  # busy: nothing written
+        finally:
+            release.set()
+            thread.join(10)
+        assert store.status("alice", "INBOX").messages == 0
+        result, _ = store.commit_append_now(request)  # the same request, tried again
+        assert result.uids == (1,) and store.status("alice", "INBOX").messages == 1
