@@ -93,8 +93,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
+from . import flags as flagcodec
 from . import fulltext, names, schema
-from .appending import DeliveryOperations, _AppendRequest
+from .appending import DeliveryOperations, _AppendRequest, _Prepared
 from .blobs import BlobStore, blob_id_of
 from .connection import BUSY_TIMEOUT_MS, connect
 from .delivery import default_summarize
@@ -373,14 +374,16 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
         not hold yet (to parse, write and flush: ``append_many``, in a worker thread)."""
         normalized = names.normalize(name)
         reader = self._reader()
-        self._mailbox_info_of(reader, user, normalized, target=True)
+        prepared = []
         for message in messages:
-            blob_id = blob_id_of(bytes(message.raw))
+            raw = bytes(message.raw)
+            blob_id = blob_id_of(raw)
             if reader.execute("SELECT 1 FROM blobs WHERE id = ?", (blob_id,)).fetchone() is None:
                 return None  # new bytes
             if not self.blobs.exists(blob_id):
                 return None  # collected meanwhile: to be written again durably
-        prepared = [self._prepare(message) for message in messages]
+            prepared.append(_known_blob(raw, blob_id, message))
+        # The target and the quota are checked by the commit itself (``_append_target``), under the lock.
         return _AppendRequest(user, normalized, prepared, claim_recent_in=claim_recent_in)
 
     def commit_append_now(self, request: _AppendRequest) -> tuple[AppendResult, int] | None:
@@ -576,6 +579,20 @@ def _is_busy(error: sqlite3.OperationalError) -> bool:
     if code is not None:
         return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
     return "locked" in str(error) or "busy" in str(error)
+
+
+def _known_blob(raw: bytes, blob_id: str, message: NewMessage) -> _Prepared:
+    """``DeliveryOperations._prepare`` for bytes whose blob row and file exist (nothing to parse, write
+    or flush), without hashing and looking them up a second time."""
+    bits, keywords = flagcodec.encode(message.flags)
+    when = message.internal_date or _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=_dt.timezone.utc)
+    offset = when.utcoffset()
+    return _Prepared(
+        raw, blob_id, bits, keywords, int(when.timestamp()), int(offset.total_seconds() // 60),
+        when.date().toordinal(), None, False, False,
+    )
 
 
 def _renumber(change: Change, seq: int) -> Change:

@@ -116,3 +116,28 @@ def test_append_now_in_two_steps_can_be_tried_again_after_a_busy_writer(tmp_path
         assert store.status("alice", "INBOX").messages == 0
         result, _ = store.commit_append_now(request)  # the same request, tried again
         assert result.uids == (1,) and store.status("alice", "INBOX").messages == 1
+
+
+async def test_the_wait_for_durability_runs_to_its_end_even_when_cancelled():
+    """``run_append`` waits for the WAL fsync of a commit already made: a cancelled session must not
+    abandon it (the thread's result is delivered, the cancellation comes at the next checkpoint)."""
+    import time
+
+    import trio
+
+    from imapcore.commands.context import _in_thread_to_the_end
+
+    finished = []
+
+    def slow_fsync() -> int:
+        time.sleep(0.2)
+        finished.append(True)
+        return 7
+
+    results = []
+    with trio.move_on_after(0.01) as scope:
+        results.append(await _in_thread_to_the_end(slow_fsync))
+        await trio.sleep(5)  # the pending cancellation lands here
+    assert scope.cancelled_caught and results == [7] and finished == [True]
+    with __import__("pytest").raises(ZeroDivisionError):
+        await _in_thread_to_the_end(lambda: 1 / 0)  # the thread's exception reaches the caller
