@@ -123,6 +123,7 @@ async def test_the_wait_for_durability_runs_to_its_end_even_when_cancelled():
     abandon it (the thread's result is delivered, the cancellation comes at the next checkpoint)."""
     import time
 
+    import pytest
     import trio
 
     from imapcore.commands.context import _in_thread_to_the_end
@@ -139,5 +140,5 @@ async def test_the_wait_for_durability_runs_to_its_end_even_when_cancelled():
         results.append(await _in_thread_to_the_end(slow_fsync))
         await trio.sleep(5)  # the pending cancellation lands here
     assert scope.cancelled_caught and results == [7] and finished == [True]
-    with __import__("pytest").raises(ZeroDivisionError):
+    with pytest.raises(ZeroDivisionError):
         await _in_thread_to_the_end(lambda: 1 / 0)  # the thread's exception reaches the caller
