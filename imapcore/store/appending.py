@@ -341,6 +341,12 @@ class DeliveryOperations:
             total += done
             self._fulltext_backlog = max(0, (self._fulltext_backlog or 0) - done)
             if done < batch:
+                # Nothing more is pending: the estimate starts again from zero. (Blobs collected while
+                # pending never reach the indexer, so counting down by ``done`` alone left the estimate
+                # above ``fulltext_batch`` for good on a mix that expunges what it appends: every
+                # delivery then ran the indexer for the one or two blobs just delivered, under the
+                # writer lock, only for their index entries to be deleted again a moment later.)
+                self._fulltext_backlog = 0
                 break
         return total
 

@@ -310,10 +310,22 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
 
     def collect_unreferenced(self) -> list[str]:
         """Delete the blobs no message refers to any more (their rows and files); the blob ids removed.
-        Blocking (a WAL fsync, unlinks): what ``call_if_writer_free`` leaves to a worker thread."""
+        Blocking (a WAL fsync, unlinks): what ``call_if_writer_free`` leaves to a worker thread.
+
+        The WAL fsync that must precede the unlinks (see ``_collect_unreferenced_locked``) is made here
+        before the writer lock is taken, not under it: the unreferenced blobs are read first, the fsync
+        then covers every commit before it (those that dropped their references among them, from any
+        process: it flushes the WAL file), and under the lock only those blobs, still unreferenced, go.
+        One that lost its last reference meanwhile waits for the next collection. Measured on the
+        issue's mix with distinct APPENDs (each expunged message frees a blob): the fsync under the lock
+        kept every other writer of both workers waiting ~1 ms per collection."""
+        self.collection_pending = False
+        candidates = [num for (num,) in self._reader().execute("SELECT num FROM blobs WHERE refcount = 0")]
+        if not candidates:
+            return []
+        self._sync_wal()
         with self._lock:
-            self.collection_pending = False
-            return self._collect_unreferenced_locked()
+            return self._collect_unreferenced_locked(candidates)
 
     def call_if_writer_free(self, fn: Callable[..., T], *args, **kwargs) -> tuple[bool, T | None]:
         """Run the write ``fn(*args, **kwargs)`` now if it needs no waiting: ``(True, result)``, or
@@ -432,7 +444,7 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
         with self._lock:
             self._collect_unreferenced_locked()
 
-    def _collect_unreferenced_locked(self) -> list[str]:
+    def _collect_unreferenced_locked(self, durable_candidates: list[int] | None = None) -> list[str]:
         """Remove blobs no message refers to any more. Caller holds the writer lock.
 
         Runs after the transaction that dropped the last reference has committed, as a transaction of
@@ -442,19 +454,32 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
         transaction and writes it again if needed (``DeliveryOperations._ensure_blob``). If this
         transaction then fails, what is left is a row with refcount 0 and no file: still garbage, and
         collected next time.
+
+        ``durable_candidates``: blob numbers seen unreferenced before a WAL fsync the caller has made
+        since (``collect_unreferenced``); only those are collected, and no fsync is made here.
         """
         conn = self._writer
-        if not self._has_unreferenced_blobs():
-            return []
-        if self._wal_unsynced:
-            # The commit that dropped the last reference may not be on disk yet (synchronous=NORMAL):
-            # make it durable before any file goes, or a power loss could bring back a message row
-            # whose blob was already unlinked.
-            self._sync_wal()
+        if durable_candidates is None:
+            if not self._has_unreferenced_blobs():
+                return []
+            if self._wal_unsynced:
+                # The commit that dropped the last reference may not be on disk yet (synchronous=NORMAL):
+                # make it durable before any file goes, or a power loss could bring back a message row
+                # whose blob was already unlinked.
+                self._sync_wal()
         removed = []
         conn.execute("BEGIN IMMEDIATE")
         try:
-            rows = conn.execute("SELECT num, id FROM blobs WHERE refcount = 0").fetchall()
+            if durable_candidates is None:
+                rows = conn.execute("SELECT num, id FROM blobs WHERE refcount = 0").fetchall()
+            else:
+                rows = []
+                for chunk in range(0, len(durable_candidates), 500):
+                    part = durable_candidates[chunk:chunk + 500]
+                    rows += conn.execute(
+                        f"SELECT num, id FROM blobs WHERE refcount = 0 AND num IN ({', '.join('?' * len(part))})",
+                        part,
+                    ).fetchall()
             for num, blob_id in rows:
                 conn.execute("DELETE FROM blob_headers WHERE blob = ?", (num,))
                 fulltext.delete(conn, num)
