@@ -133,3 +133,18 @@ def test_repeated_commands_parse_like_the_reference_parser_with_their_own_tag():
             command = parser.parse_command(tokens)
             assert command.tag == tag.decode()
             assert command == parser.parse_command_reference(_tokens(line % tag))
+
+
+async def test_a_requested_collection_runs_in_the_background_and_gathers_later_expunges():
+    store = _Store()
+    store.release.set()
+    collector = BlobCollector()
+    limiter = trio.CapacityLimiter(4)
+    store.collection_pending = True
+    collector.request(store, limiter)  # returns at once: the EXPUNGE does not wait
+    assert collector.running and store.rounds == 0
+    collector.request(store, limiter)  # a second expunge meanwhile: no second collection
+    with trio.fail_after(10):
+        while collector.running:
+            await trio.sleep(0.005)
+    assert store.rounds == 1 and store.most_at_once == 1 and not store.collection_pending
