@@ -35,10 +35,11 @@ PASSWORD = "bench-pw"
 MIXES = (("login-logout", True), ("persistent", False))
 
 
-def run_mix(server, users: int, clients: int, seconds: float, logout: bool, setup: bool, messages) -> dict:
+def run_mix(server, users: int, clients: int, seconds: float, logout: bool, setup: bool, messages,
+            distinct_appends: bool = True) -> dict:
     config = LoadConfig(
         host=server.host, port=server.port, users=users, clients=clients, seconds=seconds,
-        password=PASSWORD, logout_every_cycle=logout, setup=setup,
+        password=PASSWORD, logout_every_cycle=logout, setup=setup, distinct_appends=distinct_appends,
     )
     result = trio.run(run_load, config, messages)
     summary = result.summary()
@@ -59,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", default="auto",
                         help="imapcore serve --workers (default auto, imapcore's own default: one worker "
                         "process per CPU)")
+    parser.add_argument("--pooled-appends", action="store_true",
+                        help="APPEND the sample messages unchanged instead of new bytes each time (see "
+                        "benchmarks/load.py: imapcore's content-addressed store then skips their parsing)")
     parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE")
     args = parser.parse_args(argv)
 
@@ -85,10 +89,12 @@ def main(argv: list[str] | None = None) -> int:
         for index, (name, logout) in enumerate(MIXES):
             for kind in ("imapcore", "dovecot"):
                 figures[kind][name] = run_mix(
-                    servers[kind], args.users, args.clients, args.seconds, logout, setup=index == 0, messages=messages
+                    servers[kind], args.users, args.clients, args.seconds, logout, setup=index == 0, messages=messages,
+                    distinct_appends=not args.pooled_appends,
                 )
 
-    print("\n=== imapcore vs Dovecot (same machine, same run) ===")
+    appends = "pooled (repeated bytes)" if args.pooled_appends else "distinct (new bytes each time)"
+    print(f"\n=== imapcore vs Dovecot (same machine, same run; APPENDs {appends}) ===")
     for name, _ in MIXES:
         ours, theirs = figures["imapcore"][name], figures["dovecot"][name]
         ratio = ours["commands_per_s"] / theirs["commands_per_s"] if theirs["commands_per_s"] else float("nan")
