@@ -305,7 +305,11 @@ class SessionContext:
         if name in WRITES and services.write_limiter is not None:
             limiter = services.write_limiter
         call = functools.partial(fn, *args, **kwargs) if kwargs or args else fn
-        return await trio.to_thread.run_sync(call, limiter=limiter)
+        result = await trio.to_thread.run_sync(call, limiter=limiter)
+        store = services.store
+        if store.collection_pending:  # the write freed blobs (``Store.background_collection``)
+            services.collector.request(store, services.write_limiter or services.store_limiter)
+        return result
 
     async def run_append(self, name: str, messages: list, claim_recent_in: int | None) -> AppendResult:
         """``Store.append_many`` for this user: committed on the event loop when it needs no waiting

@@ -262,6 +262,9 @@ async def serve(
                 feed.close()
             raise
     feed = store.feed
+    # Blobs freed by an EXPUNGE (MOVE, DELETE...) are collected in the background, several at once
+    # (commands/context.py, BlobCollector), not under the writer lock in the command's time.
+    store.background_collection = True
     try:
 
         def lookup_hash(user: str) -> str | None:

@@ -167,6 +167,10 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
         self._defer_collection = False  # inside ``call_if_writer_free``: blob collection waits
         #: Blobs lost their last reference in a ``call_if_writer_free`` write: run ``collect_unreferenced``.
         self.collection_pending = False
+        #: True (the server sets it): no write collects the blobs it freed itself, under the writer lock
+        #: and in its caller's time; it sets ``collection_pending`` and the caller has ``collect_unreferenced``
+        #: run later (the server: in the background, many expunges at once). False: collected at once.
+        self.background_collection = False
         self.summarize = summarize or default_summarize
         self.db_path = self.data_dir / "meta.sqlite3"
         self._checkpointer = WalCheckpointer(self.db_path, connect)  # checkpoints outside the writer lock
@@ -293,7 +297,7 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
             numbered = [_renumber(change, seq) for change, seq in zip(tx.changes, seqs)]
             self.feed.publish(numbered)
         if tx.dropped_references:
-            if not self._defer_collection:
+            if not self._defer_collection and not self.background_collection:
                 self._collect_unreferenced_locked()
             elif self._has_unreferenced_blobs():
                 # Only when a blob really lost its last reference: an expunged message whose bytes other
