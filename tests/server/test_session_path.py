@@ -148,3 +148,25 @@ async def test_a_requested_collection_runs_in_the_background_and_gathers_later_e
         while collector.running:
             await trio.sleep(0.005)
     assert store.rounds == 1 and store.most_at_once == 1 and not store.collection_pending
+
+
+async def test_a_server_store_leaves_freed_blobs_to_the_background_collector(tmp_path):
+    from imapcore.store import Store
+
+    with Store.open(tmp_path / "s", durable=False) as store:
+        store.background_collection = True  # as the server opens it
+        store.create_user("alice")
+        store.append("alice", "INBOX", b"Subject: keep\r\n\r\nkept\r\n")
+        store.append("alice", "INBOX", b"Subject: gone\r\n\r\nexpunged\r\n", flags={"\\Deleted"})
+        box = store.mailbox("alice", "INBOX").id
+        files = lambda: sum(1 for _ in store.blobs.iter_ids())  # noqa: E731
+        assert files() == 2
+        await trio.to_thread.run_sync(store.expunge, box)  # the thread path of a busy writer
+        assert store.collection_pending and files() == 2  # nothing deleted in the EXPUNGE's own time
+        collector = BlobCollector()
+        collector.request(store, trio.CapacityLimiter(1))
+        with trio.fail_after(10):
+            while collector.running:
+                await trio.sleep(0.005)
+        assert files() == 1 and not store.collection_pending
+        assert store.fsck().clean
