@@ -306,3 +306,33 @@ def test_pending_branch_walks_the_pending_list_not_every_stored_text(tmp_path):
         plan = " | ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
         assert "SCAN p" in plan and "SCAN c" not in plan, plan
         assert [uid for (uid,) in conn.execute(sql, params)] == [8]
+
+
+def test_blobs_collected_while_pending_do_not_keep_the_indexer_running(tmp_path):
+    # A mix that expunges what it appends: the blobs are collected before the indexer sees them. The
+    # backlog estimate must not stay above fulltext_batch, or every later delivery runs the indexer.
+    with Store.open(tmp_path / "d", durable=False) as store:
+        store.create_user("u")
+        store.fulltext_batch = 4
+        box = store.mailbox("u", "INBOX").id
+        calls = []
+        real = fulltext.index_pending
+
+        def counting(store_, limit):
+            done = real(store_, limit)
+            calls.append(done)
+            return done
+
+        fulltext.index_pending = counting
+        try:
+            for n in range(3):  # pending 3, then collected while pending: the estimate says 3
+                store.append("u", "INBOX", b"Subject: t%d\r\n\r\ntemporary %d\r\n" % (n, n), flags={"\\Deleted"})
+            store.expunge(box)
+            assert fulltext.pending_count(store._reader()) == 0
+            store.append("u", "INBOX", b"Subject: a\r\n\r\nfirst kept\r\n")  # estimate 4: the indexer runs...
+            assert calls == [1]  # ...finds the one real pending blob and starts counting again from zero
+            for n in range(2):
+                store.append("u", "INBOX", b"Subject: k%d\r\n\r\nkept %d\r\n" % (n, n))
+            assert calls == [1]  # not run again for each delivery
+        finally:
+            fulltext.index_pending = real
