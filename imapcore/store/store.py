@@ -217,6 +217,7 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
             for conn in self._readers:
                 conn.close()
             self._readers.clear()
+        self._checkpointer.close()  # after every connection of this store (syncing.py, frames_behind)
 
     def __enter__(self) -> Store:
         return self

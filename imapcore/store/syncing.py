@@ -79,6 +79,10 @@ class GroupSync:
             self._changed.notify_all()
 
 
+#: ``-shm`` descriptors of closed stores whose file other connections still used (never closed).
+_LEFT_OPEN: list[int] = []
+
+
 class WalCheckpointer:
     """Checkpoints of the WAL run by a committer after its acknowledgement wait, outside the writer lock.
 
@@ -99,6 +103,7 @@ class WalCheckpointer:
     def __init__(self, db_path, connect, *, pages: int = 2000):
         self._db_path = str(db_path)
         self._shm_path = f"{db_path}-shm"
+        self._shm_fd: int | None = None  # see frames_behind: opened once, never closed
         self._connect = connect
         self._pages = pages
         self._running = threading.Lock()
@@ -106,20 +111,43 @@ class WalCheckpointer:
         self.checkpoints = 0
 
     def frames_behind(self) -> int:
-        """Frames in the WAL not yet copied into the database (0 without a wal-index)."""
-        try:
-            fd = os.open(self._shm_path, os.O_RDONLY)
-        except FileNotFoundError:
-            return 0
-        try:
-            header = os.pread(fd, 100, 0)
-        finally:
-            os.close(fd)
+        """Frames in the WAL not yet copied into the database (0 without a wal-index).
+
+        The ``-shm`` file is read through ONE descriptor kept open for the life of the process, never
+        closed: POSIX drops every fcntl lock a process holds on a file when ANY descriptor of that file
+        is closed (https://www.sqlite.org/howtocorrupt.html §2.2). Opening and closing the ``-shm`` here
+        after each commit dropped SQLite's own locks on it, its "dead-man switch" among them; another
+        connection then believed itself alone, reset the wal-index and truncated the file, and every
+        process that had it mapped died of SIGBUS in the middle of a COMMIT (seen under load with two
+        server workers). A descriptor left open holds no lock and costs nothing. It is closed only once
+        its file is deleted (SQLite deletes the ``-shm`` when the last connection closes: no lock is left
+        on it anywhere), here when a new one has been made, or by ``close``."""
+        fd = self._shm_fd
+        if fd is None or os.fstat(fd).st_nlink == 0:
+            try:
+                fd = os.open(self._shm_path, os.O_RDONLY | os.O_CLOEXEC)
+            except FileNotFoundError:
+                return 0
+            if self._shm_fd is not None:
+                os.close(self._shm_fd)  # a deleted file: nobody's locks are on it
+            self._shm_fd = fd
+        header = os.pread(fd, 100, 0)
         if len(header) < 100:
             return 0
         max_frame = int.from_bytes(header[16:20], sys.byteorder)
         backfilled = int.from_bytes(header[96:100], sys.byteorder)
         return max(0, max_frame - backfilled)
+
+    def close(self) -> None:
+        """After the store's connections are closed: the ``-shm`` descriptor goes if its file is gone
+        (the last connection deleted it); if the file is still there, other connections, maybe of this
+        process, may hold locks on it, and the descriptor is left open (see ``frames_behind``)."""
+        fd, self._shm_fd = self._shm_fd, None
+        if fd is not None:
+            if os.fstat(fd).st_nlink == 0:
+                os.close(fd)
+            else:
+                _LEFT_OPEN.append(fd)
 
     def maybe_run(self) -> None:
         if self.frames_behind() < self._pages:
