@@ -146,50 +146,38 @@ class ServerServices:
 
 
 class BlobCollector:
-    """At most one ``Store.collect_unreferenced`` in a worker thread at a time, for every session.
+    """At most one ``Store.collect_unreferenced`` in a worker thread at a time, for the whole server,
+    in the background.
 
-    An expunge run inline leaves its blobs to collect (``Store.collection_pending``). With several
-    sessions expunging at once, one thread hop per expunge mostly found the work done by the previous
-    one; instead, the session that starts a collection runs it again while more is pending, and the
-    others return at once (their blobs go in the collection in progress or the next round of it).
-    Only the Trio thread uses this object, so a plain flag is enough."""
+    A write that frees blobs leaves them to collect (``Store.collection_pending``,
+    ``Store.background_collection``). The EXPUNGE that freed them does not wait for their deletion (a WAL
+    fsync, a write transaction and the unlinks; nothing a client can observe): ``request`` starts a Trio
+    system task, which outlives the session that asked and is cancelled with the server. It waits
+    ``GATHER_S`` so that other sessions' expunges join it, then collects again while more is pending;
+    requests meanwhile return at once. Only the Trio thread uses this object, so a plain flag is enough."""
 
     __slots__ = ("running",)
 
-    #: How long a background collection waits before its first round, so that the expunges of other
-    #: sessions in the meantime join it (one transaction and one WAL fsync for all of them).
+    #: How long a collection waits before its first round, so that the expunges of other sessions in
+    #: the meantime join it (one transaction and one WAL fsync for all of them).
     GATHER_S = 0.02
 
     def __init__(self) -> None:
         self.running = False
 
     def request(self, store: Store, limiter: trio.CapacityLimiter) -> None:
-        """Collect in the background: the EXPUNGE that freed the blobs does not wait for their deletion
-        (a WAL fsync, a write transaction and the unlinks; nothing a client can observe). A Trio system
-        task, so it outlives the session that asked; it is cancelled with the server. Measured on the
-        issue's mix with distinct APPENDs, where every EXPUNGE frees a blob: see the commit."""
         if self.running:
             return  # the collection at work takes these blobs too (it loops while any are pending)
         self.running = True
-        trio.lowlevel.spawn_system_task(self._collect_later, store, limiter, name="blob collection")
+        trio.lowlevel.spawn_system_task(self._collect, store, limiter, name="blob collection")
 
-    async def _collect_later(self, store: Store, limiter: trio.CapacityLimiter) -> None:
+    async def _collect(self, store: Store, limiter: trio.CapacityLimiter) -> None:
         try:
             await trio.sleep(self.GATHER_S)
             while store.collection_pending:
                 await trio.to_thread.run_sync(store.collect_unreferenced, limiter=limiter)
         except Exception:  # a system task must not raise: the blobs stay pending for the next one
             log.exception("background blob collection failed")
-        finally:
-            self.running = False
-
-    async def collect(self, store: Store, limiter: trio.CapacityLimiter) -> None:
-        if self.running:
-            return  # the collector at work sees ``collection_pending`` again when its round ends
-        self.running = True
-        try:
-            while store.collection_pending:
-                await trio.to_thread.run_sync(store.collect_unreferenced, limiter=limiter)
         finally:
             self.running = False
 

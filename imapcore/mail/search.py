@@ -31,12 +31,12 @@ Semantics, with the text that fixes them:
 
 from __future__ import annotations
 
-import os
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
+from imapcore._native import use_c
 from imapcore.syntax.model import SearchAnd, SearchKey, SearchNot, SearchOr, SequenceSet
 
 from .summary import MessageSummary, summarize
@@ -139,6 +139,19 @@ else:
 _C_FROM = 512
 
 
+def _fold_utf8_c(data: bytes) -> bytes | None:
+    """``native/fold.c`` on UTF-8 ``data``; None when the C side declines (a run of combining marks too
+    long for it): the caller then uses the Python twin."""
+    capacity = len(data) + (len(data) >> 1) + 64
+    out = _ffi.new("char[]", capacity)
+    written = _lib.imc_search_fold(data, len(data), out, capacity)
+    if written == -2:  # grew more than by half: retry with room for the worst case
+        capacity = len(data) * _lib.imc_fold_max_growth() + 16
+        out = _ffi.new("char[]", capacity)
+        written = _lib.imc_search_fold(data, len(data), out, capacity)
+    return None if written < 0 else _ffi.unpack(out, written)
+
+
 def search_fold_c(text: str) -> str:
     """``search_fold_py`` computed by ``native/fold.c`` with the GIL released (cffi drops it for the
     call): deliveries fold every message's text, and the other deliveries wait for the GIL meanwhile."""
@@ -147,47 +160,30 @@ def search_fold_c(text: str) -> str:
     if text.isascii():
         return text.lower()
     try:
-        data = text.encode("utf-8")
+        folded = _fold_utf8_c(text.encode("utf-8"))
     except UnicodeEncodeError:  # a lone surrogate: not UTF-8, the twin handles it
         return search_fold_py(text)
-    capacity = len(data) + (len(data) >> 1) + 64
-    out = _ffi.new("char[]", capacity)
-    written = _lib.imc_search_fold(data, len(data), out, capacity)
-    if written == -2:  # grew more than by half: retry with room for the worst case
-        capacity = len(data) * _lib.imc_fold_max_growth() + 16
-        out = _ffi.new("char[]", capacity)
-        written = _lib.imc_search_fold(data, len(data), out, capacity)
-    if written < 0:  # a run of combining marks too long for the C side
-        return search_fold_py(text)
-    return _ffi.unpack(out, written).decode("utf-8")
+    return search_fold_py(text) if folded is None else folded.decode("utf-8")
 
 
 def search_fold_utf8(text: str) -> bytes:
     """``search_fold(text)`` as UTF-8 bytes: what the store keeps (as TEXT) for SEARCH BODY/TEXT. The C
-    side produces UTF-8, so this skips decoding its output and SQLite's re-encoding of the str."""
-    if _lib is None or os.environ.get("IMAPCORE_PURE_PYTHON") == "1" or len(text) < _C_FROM or text.isascii():
+    side produces UTF-8, so this skips decoding its output and SQLite's re-encoding of the str. A lone
+    surrogate (a UTF-7 part can decode to one) becomes "?"."""
+    if not use_c(_lib) or len(text) < _C_FROM or text.isascii():
         return search_fold(text).encode("utf-8", "replace")
     try:
-        data = text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate (a UTF-7 part can decode to one): not UTF-8, made "?"
-        return search_fold_py(text).encode("utf-8", "replace")
-    capacity = len(data) + (len(data) >> 1) + 64
-    out = _ffi.new("char[]", capacity)
-    written = _lib.imc_search_fold(data, len(data), out, capacity)
-    if written == -2:
-        capacity = len(data) * _lib.imc_fold_max_growth() + 16
-        out = _ffi.new("char[]", capacity)
-        written = _lib.imc_search_fold(data, len(data), out, capacity)
-    if written < 0:
-        return search_fold_py(text).encode("utf-8")
-    return _ffi.unpack(out, written)
+        folded = _fold_utf8_c(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        folded = None
+    return search_fold_py(text).encode("utf-8", "replace") if folded is None else folded
 
 
 def _search_fold_fast(text: str) -> str:
     return search_fold_c(text) if len(text) >= _C_FROM else search_fold_py(text)
 
 
-if _lib is not None and os.environ.get("IMAPCORE_PURE_PYTHON") != "1":
+if use_c(_lib):
     search_fold = _search_fold_fast
     FOLD_IMPLEMENTATION = "C (cffi)"
 else:

@@ -35,8 +35,9 @@ order: UID, FLAGS, INTERNALDATE, RFC822.SIZE, MODSEQ, ENVELOPE, BODYSTRUCTURE, e
 from __future__ import annotations
 
 import datetime as _dt
-import os
 from typing import NamedTuple
+
+from imapcore._native import use_c
 
 
 class FetchRow(NamedTuple):
@@ -127,7 +128,7 @@ def serialize_fetch_batch_c(rows) -> bytes:
     return serialize_fetch_batch_py(rows)
 
 
-if _lib is not None and os.environ.get("IMAPCORE_PURE_PYTHON") != "1":
+if use_c(_lib):
     serialize_fetch_batch = serialize_fetch_batch_c
     IMPLEMENTATION = "C (cffi)"
 else:

@@ -32,6 +32,8 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from imapcore._native import use_c
+
 from .errors import BlobCorrupt, BlobMissing, InvalidBlobId
 from .syncing import GroupSync
 
@@ -70,7 +72,7 @@ try:
 except ImportError:  # not built (no compiler at install time): os calls
     _write_file = None
 else:
-    _write_file = None if os.environ.get("IMAPCORE_PURE_PYTHON") == "1" else _cblobio.imc_write_file
+    _write_file = _cblobio.imc_write_file if use_c(_cblobio) else None
 _write_new_file = None if _write_file is None else _cblobio.imc_write_new_file
 _missing_files = None if _write_file is None else _cblobio.imc_missing_files
 

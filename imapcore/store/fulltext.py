@@ -51,7 +51,7 @@ the batches efficient, with no thread of its own), and anyone through ``Store.in
 
 from __future__ import annotations
 
-import os
+from imapcore._native import use_c
 
 
 #: The schema of version 2 (see schema.py), also used by the migration from version 1.
@@ -91,31 +91,31 @@ def index_terms_c(folded: str) -> str:
         data = folded.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate: not UTF-8, the twin handles it
         return index_terms_py(folded)
-    out = _ffi.new("char[]", len(data) or 1)
-    written = _lib.imc_index_terms(data, len(data), out)
-    if written < 0:
-        return index_terms_py(folded)
-    return _ffi.unpack(out, written).decode("utf-8")
+    return _index_terms_utf8_c(data).decode("utf-8")
+
+
+def _index_terms_utf8_c(folded: bytes) -> bytes:
+    out = _ffi.new("char[]", len(folded) or 1)
+    written = _lib.imc_index_terms(folded, len(folded), out)
+    if written < 0:  # out of memory, or over 2 GiB: the twin
+        return index_terms_py(folded.decode("utf-8", "surrogatepass")).encode("utf-8", "surrogatepass")
+    return _ffi.unpack(out, written)
 
 
 def index_terms_utf8(folded: bytes) -> bytes:
     """``index_terms`` of a text given and returned as UTF-8 bytes (the deferred indexer reads the stored
     text as bytes and hands the words back to SQLite as bytes: no decoding and re-encoding of a 20 KB
     text twice per message while holding the GIL)."""
-    if _lib is None or os.environ.get("IMAPCORE_PURE_PYTHON") == "1":
+    if not use_c(_lib):
         return index_terms_py(folded.decode("utf-8", "surrogatepass")).encode("utf-8", "surrogatepass")
-    out = _ffi.new("char[]", len(folded) or 1)
-    written = _lib.imc_index_terms(folded, len(folded), out)
-    if written < 0:
-        return index_terms_py(folded.decode("utf-8", "surrogatepass")).encode("utf-8", "surrogatepass")
-    return _ffi.unpack(out, written)
+    return _index_terms_utf8_c(folded)
 
 
 def _index_terms_fast(folded: str) -> str:
     return index_terms_c(folded) if len(folded) >= _C_FROM else index_terms_py(folded)
 
 
-if _lib is not None and os.environ.get("IMAPCORE_PURE_PYTHON") != "1":
+if use_c(_lib):
     index_terms = _index_terms_fast
     TERMS_IMPLEMENTATION = "C (cffi)"
 else:

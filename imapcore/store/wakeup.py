@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 import threading
 
+from imapcore._native import use_c
+
 try:
     from imapcore._cwakeup import ffi as _ffi, lib as _lib
 except ImportError:  # not built (no compiler at install time)
@@ -55,7 +57,7 @@ def _semaphores_work() -> bool:
     return True
 
 
-if _lib is not None and os.environ.get("IMAPCORE_PURE_PYTHON") != "1" and _semaphores_work():
+if use_c(_lib) and _semaphores_work():
     Wakeup = SemaphoreWakeup
 else:
     Wakeup = threading.Event

@@ -88,25 +88,32 @@ class _Store:
         return []
 
 
+async def _until_idle(collector):
+    with trio.fail_after(10):
+        while collector.running:
+            await trio.sleep(0.005)
+
+
 async def test_blob_collector_runs_one_collection_at_a_time_and_again_while_pending():
     store = _Store()
     collector = BlobCollector()
     limiter = trio.CapacityLimiter(4)
     store.collection_pending = True
+    collector.request(store, limiter)
     with trio.fail_after(10):
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(collector.collect, store, limiter)
-            while not store.started.is_set():
-                await trio.sleep(0.005)
-            # Another expunge while the first collection runs: it returns at once...
-            store.collection_pending = True
-            await collector.collect(store, limiter)
-            assert collector.running and store.rounds == 0
-            store.release.set()
+        while not store.started.is_set():
+            await trio.sleep(0.005)
+    # Another expunge while the first collection runs: it returns at once...
+    store.collection_pending = True
+    collector.request(store, limiter)
+    assert collector.running and store.rounds == 0
+    store.release.set()
+    await _until_idle(collector)
     # ...and the running collector made a second round for it, never two at once.
     assert store.rounds == 2 and store.most_at_once == 1
     assert not store.collection_pending and not collector.running
-    await collector.collect(store, limiter)  # nothing pending: no round
+    collector.request(store, limiter)  # nothing pending: no round
+    await _until_idle(collector)
     assert store.rounds == 2
 
 
@@ -144,9 +151,7 @@ async def test_a_requested_collection_runs_in_the_background_and_gathers_later_e
     collector.request(store, limiter)  # returns at once: the EXPUNGE does not wait
     assert collector.running and store.rounds == 0
     collector.request(store, limiter)  # a second expunge meanwhile: no second collection
-    with trio.fail_after(10):
-        while collector.running:
-            await trio.sleep(0.005)
+    await _until_idle(collector)
     assert store.rounds == 1 and store.most_at_once == 1 and not store.collection_pending
 
 
@@ -165,8 +170,6 @@ async def test_a_server_store_leaves_freed_blobs_to_the_background_collector(tmp
         assert store.collection_pending and files() == 2  # nothing deleted in the EXPUNGE's own time
         collector = BlobCollector()
         collector.request(store, trio.CapacityLimiter(1))
-        with trio.fail_after(10):
-            while collector.running:
-                await trio.sleep(0.005)
+        await _until_idle(collector)
         assert files() == 1 and not store.collection_pending
         assert store.fsck().clean

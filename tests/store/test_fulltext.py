@@ -1,5 +1,6 @@
 """The word-trigram full-text index (fulltext.py), the schema 1 -> 2 migration, and batched blob syncing."""
 
+import contextlib
 import os
 import sqlite3
 import time
@@ -260,25 +261,31 @@ def test_deferred_indexing_keeps_search_exact_and_survives_a_restart(tmp_path):
         assert store.fsck().clean
 
 
+@contextlib.contextmanager
+def _counting_indexer():
+    """Record what each ``fulltext.index_pending`` call indexed."""
+    calls = []
+    real = fulltext.index_pending
+
+    def counting(store, limit):
+        done = real(store, limit)
+        calls.append(done)
+        return done
+
+    fulltext.index_pending = counting
+    try:
+        yield calls
+    finally:
+        fulltext.index_pending = real
+
+
 def test_delivering_threads_index_the_backlog_in_batches(tmp_path):
     with Store.open(tmp_path / "d", durable=False) as store:
         store.create_user("u")
         store.fulltext_batch = 5
-        calls = []
-        real = fulltext.index_pending
-        fulltext_module = fulltext
-
-        def counting(store_, limit):
-            done = real(store_, limit)
-            calls.append(done)
-            return done
-
-        fulltext_module.index_pending = counting
-        try:
+        with _counting_indexer() as calls:
             for n in range(12):
                 store.append("u", "INBOX", f"Subject: m{n}\r\n\r\nword{n} text\r\n".encode())
-        finally:
-            fulltext_module.index_pending = real
         assert calls == [5, 5]  # at the 5th and the 10th delivery
         assert fulltext.pending_count(store._reader()) == 2
         box = store.mailbox("u", "INBOX").id
@@ -315,16 +322,7 @@ def test_blobs_collected_while_pending_do_not_keep_the_indexer_running(tmp_path)
         store.create_user("u")
         store.fulltext_batch = 4
         box = store.mailbox("u", "INBOX").id
-        calls = []
-        real = fulltext.index_pending
-
-        def counting(store_, limit):
-            done = real(store_, limit)
-            calls.append(done)
-            return done
-
-        fulltext.index_pending = counting
-        try:
+        with _counting_indexer() as calls:
             for n in range(3):  # pending 3, then collected while pending: the estimate says 3
                 store.append("u", "INBOX", b"Subject: t%d\r\n\r\ntemporary %d\r\n" % (n, n), flags={"\\Deleted"})
             store.expunge(box)
@@ -334,5 +332,3 @@ def test_blobs_collected_while_pending_do_not_keep_the_indexer_running(tmp_path)
             for n in range(2):
                 store.append("u", "INBOX", b"Subject: k%d\r\n\r\nkept %d\r\n" % (n, n))
             assert calls == [1]  # not run again for each delivery
-        finally:
-            fulltext.index_pending = real
