@@ -4,6 +4,7 @@ for a worker thread, and only when there is something to do."""
 from __future__ import annotations
 
 from imapcore.store import FlagMode, Store
+from support.locks import writer_held
 
 MESSAGE = b"Subject: twice\r\nFrom: a@example.org\r\n\r\nthe same bytes\r\n"
 
@@ -28,8 +29,7 @@ def test_an_inline_expunge_leaves_a_collection_only_for_a_blob_without_reference
 
 
 def test_append_now_commits_known_bytes_only_and_never_waits(tmp_path):
-    import threading
-
+    
     import pytest
 
     from imapcore.store import MailboxNotFound, NewMessage
@@ -49,21 +49,8 @@ def test_append_now_commits_known_bytes_only_and_never_waits(tmp_path):
             store.append_now("alice", "Nowhere", [message])
         assert refused.value.target  # TRYCREATE, as append_many says it
         # The writer held by another thread (a group commit): nothing written, the caller uses a thread.
-        held, release = threading.Event(), threading.Event()
-
-        def holder():
-            with store._lock:
-                held.set()
-                release.wait(10)
-
-        thread = threading.Thread(target=holder)
-        thread.start()
-        held.wait(10)
-        try:
+        with writer_held(store):
             assert store.append_now("alice", "INBOX", [message]) is None
-        finally:
-            release.set()
-            thread.join(10)
         assert store.status("alice", "INBOX").messages == 2
 
 
@@ -88,8 +75,7 @@ def test_a_store_that_changes_nothing_is_answered_by_a_read(tmp_path):
 
 
 def test_append_now_in_two_steps_can_be_tried_again_after_a_busy_writer(tmp_path):
-    import threading
-
+    
     from imapcore.store import NewMessage
 
     with Store.open(tmp_path / "data", durable=False) as store:
@@ -98,21 +84,8 @@ def test_append_now_in_two_steps_can_be_tried_again_after_a_busy_writer(tmp_path
         store.append_many("alice", "Sent", [message])
         request = store.prepare_append_now("alice", "INBOX", [message])
         assert request is not None
-        held, release = threading.Event(), threading.Event()
-
-        def holder():
-            with store._lock:
-                held.set()
-                release.wait(10)
-
-        thread = threading.Thread(target=holder)
-        thread.start()
-        held.wait(10)
-        try:
+        with writer_held(store):
             assert store.commit_append_now(request) is None  # busy: nothing written
-        finally:
-            release.set()
-            thread.join(10)
         assert store.status("alice", "INBOX").messages == 0
         result, _ = store.commit_append_now(request)  # the same request, tried again
         assert result.uids == (1,) and store.status("alice", "INBOX").messages == 1

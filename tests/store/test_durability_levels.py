@@ -8,6 +8,7 @@ import pytest
 
 import imapcore.store.store as store_module
 from imapcore.store import FlagMode, Store
+from support.locks import writer_held
 from support.store_corpus import make_message
 
 
@@ -150,7 +151,6 @@ def test_configured_normal_stays_normal_everywhere(tmp_path):
 
 def test_call_if_writer_free_never_waits(full_store):
     import sqlite3
-    import threading
 
     box = full_store.mailbox("alice", "INBOX").id
     full_store.append("alice", "INBOX", make_message(4))
@@ -159,21 +159,8 @@ def test_call_if_writer_free_never_waits(full_store):
     assert done and [change.uid for change in result.changed] == [1]
 
     # The writer lock held by another thread (a group commit): refused at once, nothing written.
-    held, release = threading.Event(), threading.Event()
-
-    def holder():
-        with full_store._lock:
-            held.set()
-            release.wait(10)
-
-    thread = threading.Thread(target=holder)
-    thread.start()
-    held.wait(10)
-    try:
+    with writer_held(full_store):
         assert full_store.call_if_writer_free(full_store.store_flags, box, [1], FlagMode.ADD, ["\\Seen"]) == (False, None)
-    finally:
-        release.set()
-        thread.join(10)
 
     # SQLite's write lock held by another connection (another process): refused, nothing written.
     other = sqlite3.connect(full_store.db_path, isolation_level=None)
