@@ -90,3 +90,27 @@ int imc_missing_files(const char *paths, size_t count, unsigned char *missing)
     }
     return 0;
 }
+
+/* Remove ``count`` files: ``paths`` as for imc_missing_files; removed[i] becomes 1 for each file
+ * unlinked, 0 for one that was not there (ENOENT). Returns 0, or the errno of an unlink that failed
+ * otherwise (the files before it are gone, the ones after it untouched). One call (one release of the
+ * GIL) for a whole blob collection, which runs holding the store's writer lock: os.unlink took the GIL
+ * back after every file, each time waiting for the event loop to give it up. */
+int imc_unlink_files(const char *paths, size_t count, unsigned char *removed)
+{
+    const char *path = paths;
+    for (size_t i = 0; i < count; i++) {
+        if (unlink(path) == 0) {
+            removed[i] = 1;
+        } else if (errno == ENOENT) {
+            removed[i] = 0;
+        } else {
+            return errno;
+        }
+        while (*path) {
+            path++;
+        }
+        path++;
+    }
+    return 0;
+}

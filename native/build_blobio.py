@@ -15,6 +15,7 @@ CDEF = """
 int imc_write_file(const char *temporary, const char *final, const char *data, size_t length);
 int imc_write_new_file(const char *temporary, const char *final, const char *data, size_t length);
 int imc_missing_files(const char *paths, size_t count, unsigned char *missing);
+int imc_unlink_files(const char *paths, size_t count, unsigned char *removed);
 """
 
 

@@ -65,9 +65,17 @@ INLINE_READ_MAX = 100
 #: ``run_append`` tries the event loop for APPENDs up to this many bytes (hashed there: ~2 us per KB).
 INLINE_APPEND_BYTES = 256 * 1024
 
-#: How many times an inline write tries the writer (the other sessions run in between) before it
-#: goes to a worker thread.
+#: ``run_append`` parses new bytes on the event loop up to this many bytes (~0.3 ms for 20 KB).
+INLINE_PARSE_BYTES = 64 * 1024
+
+#: How many times an inline write tries the writer at once (the other sessions run in between)...
 INLINE_WRITE_TRIES = 3
+#: ...then how long it goes on trying, every ``INLINE_WRITE_POLL_S``, before it goes to a worker thread.
+#: The writer is mostly held for well under a millisecond, by the other worker process as often as by
+#: this one; measured with the issue's 10-client mix, an APPEND that went to the group commit in a thread
+#: after three tries took 6 ms at p50 there (its statements fight the event loop for the GIL).
+INLINE_WRITE_PATIENCE_S = 0.02
+INLINE_WRITE_POLL_S = 0.001
 
 #: Inline store calls a command may make before one of them yields to the scheduler. Every command
 #: already yields while its session waits for the client, so most need no extra trip through Trio's run
@@ -143,6 +151,7 @@ class ServerServices:
     store_limiter: trio.CapacityLimiter  # reads that are not cheap enough to run inline
     write_limiter: trio.CapacityLimiter | None = None  # writes (default: ``store_limiter``)
     collector: BlobCollector = field(default_factory=lambda: BlobCollector())
+    indexer: BackgroundIndexer = field(default_factory=lambda: BackgroundIndexer())
 
 
 class BlobCollector:
@@ -153,14 +162,18 @@ class BlobCollector:
     ``Store.background_collection``). The EXPUNGE that freed them does not wait for their deletion (a WAL
     fsync, a write transaction and the unlinks; nothing a client can observe): ``request`` starts a Trio
     system task, which outlives the session that asked and is cancelled with the server. It waits
-    ``GATHER_S`` so that other sessions' expunges join it, then collects again while more is pending;
-    requests meanwhile return at once. Only the Trio thread uses this object, so a plain flag is enough."""
+    ``GATHER_S`` so that other sessions' expunges join it, and collects again (after as long) while more
+    is pending; requests meanwhile return at once. Only the Trio thread uses this object, so a plain flag is enough."""
 
     __slots__ = ("running",)
 
-    #: How long a collection waits before its first round, so that the expunges of other sessions in
-    #: the meantime join it (one transaction and one WAL fsync for all of them).
-    GATHER_S = 0.02
+    #: How long a collection waits before each round, so that the expunges of other sessions in the
+    #: meantime join it (one transaction, one WAL fsync and one thread hop for all of them). Measured
+    #: with the issue's 10-client mix, new bytes in every APPEND and each expunged at once: at 0.02 s
+    #: each worker ran ~50 rounds a second (5 ms each at p50, partly holding the store's writer, under
+    #: which the unlinks happen); at 0.25 s, ~4 rounds of ~40 blobs. Freed space comes back that much
+    #: later, which nothing a client sees depends on.
+    GATHER_S = 0.25
 
     def __init__(self) -> None:
         self.running = False
@@ -173,11 +186,54 @@ class BlobCollector:
 
     async def _collect(self, store: Store, limiter: trio.CapacityLimiter) -> None:
         try:
-            await trio.sleep(self.GATHER_S)
-            while store.collection_pending:
+            while True:
+                await trio.sleep(self.GATHER_S)
+                if not store.collection_pending:
+                    break
                 await trio.to_thread.run_sync(store.collect_unreferenced, limiter=limiter)
         except Exception:  # a system task must not raise: the blobs stay pending for the next one
             log.exception("background blob collection failed")
+        finally:
+            self.running = False
+
+
+class BackgroundIndexer:
+    """Indexes delivered blobs for full-text search (``Store.index_pending``) in a worker thread, in
+    the background, once an APPEND finds many waiting (``Store.index_due``), instead of in that
+    APPEND's time as a delivery in ``append_many`` does.
+
+    It waits ``DELAY_S`` first: a message expunged meanwhile (a draft saved again, a mix that
+    expunges what it appends) is collected before it is indexed, instead of being indexed only to be
+    deleted from the index a moment later. Measured with the issue's 10-client mix and new bytes in
+    every APPEND: indexing in the APPEND took ~19 ms at p90 every 64 deliveries, under the writer
+    lock, for blobs mostly collected already. The indexer is ~10x faster than delivery (#3's
+    figures), so it keeps up without holding deliveries back; the server's periodic round
+    (``server/app.py``) catches what is left on a quiet server. Only the Trio thread uses it."""
+
+    __slots__ = ("running",)
+
+    DELAY_S = 1.0
+    BATCH = 1024
+
+    def __init__(self) -> None:
+        self.running = False
+
+    def request(self, store: Store, limiter: trio.CapacityLimiter) -> None:
+        if self.running:
+            return
+        self.running = True
+        up_to = store.newest_pending_index()  # what was delivered before the delay, no later
+        trio.lowlevel.spawn_system_task(self._index, store, limiter, up_to, name="full-text indexing")
+
+    async def _index(self, store: Store, limiter: trio.CapacityLimiter, up_to: int | None) -> None:
+        try:
+            await trio.sleep(self.DELAY_S)
+            while up_to is not None:
+                done = await trio.to_thread.run_sync(store.index_pending, self.BATCH, up_to, limiter=limiter)
+                if done < self.BATCH:
+                    break
+        except Exception:  # a system task must not raise: the blobs stay pending for the next round
+            log.exception("background full-text indexing failed")
         finally:
             self.running = False
 
@@ -300,37 +356,76 @@ class SessionContext:
         return result
 
     async def run_append(self, name: str, messages: list, claim_recent_in: int | None) -> AppendResult:
-        """``Store.append_many`` for this user: committed on the event loop when it needs no waiting
-        (``Store.prepare_append_now``/``commit_append_now``: bytes the store already holds, writer free
-        within ``INLINE_WRITE_TRIES``, small enough), with only the WAL fsync in a worker thread;
-        otherwise the whole delivery in a worker thread (whose Python work then takes the GIL from the
-        event loop at each of the loop's system calls)."""
+        """``Store.append_many`` for this user, with as little as possible in worker threads.
+
+        A small APPEND is prepared on the event loop (``Store.prepare_append_now``: hashed, and new
+        bytes parsed and written without fsync, up to ``INLINE_PARSE_BYTES``), its new files flushed in
+        one thread hop (``sync_append``), committed on the event loop when the writer is free within
+        ``INLINE_WRITE_TRIES`` (``commit_append_now``), and acknowledged after a second hop for the WAL
+        fsync (``wait_durable``). Otherwise the whole delivery runs in a worker thread, whose Python
+        work then takes the GIL from the event loop at each of the loop's system calls and each of its
+        own statements. Measured with the issue's 10-client mix and new bytes in every APPEND: see
+        ``_deliver_prepared``."""
         services = self.services
         store = services.store
         limiter = services.write_limiter or services.store_limiter
-        if len(messages) <= INLINE_READ_MAX and sum(len(m.raw) for m in messages) <= INLINE_APPEND_BYTES:
+        size = sum(len(m.raw) for m in messages)
+        if len(messages) <= INLINE_READ_MAX and size <= INLINE_APPEND_BYTES:
             await self._inline_checkpoint()
-            request = store.prepare_append_now(self.user, name, messages, claim_recent_in=claim_recent_in)
+            request = store.prepare_append_now(
+                self.user, name, messages, claim_recent_in=claim_recent_in, new_bytes=size <= INLINE_PARSE_BYTES
+            )
             if request is not None:
-                now = await self._when_writer_free(store.commit_append_now, request)
-                if now is not None:
-                    result, wal_ticket = now
-                    if wal_ticket:
-                        await _in_thread_to_the_end(store.wait_durable, wal_ticket)
-                    return result
+                return await self._deliver_prepared(request, limiter)
         call = functools.partial(store.append_many, self.user, name, messages, claim_recent_in=claim_recent_in)
-        return await trio.to_thread.run_sync(call, limiter=limiter)
+        result = await trio.to_thread.run_sync(call, limiter=limiter)
+        if store.background_indexing and store.index_due():
+            self.services.indexer.request(store, limiter)
+        return result
+
+    async def _deliver_prepared(self, request, limiter: trio.CapacityLimiter) -> AppendResult:
+        """Flush, commit and acknowledge a prepared APPEND (``run_append``). Until its commit the request
+        owns the files it wrote: refused or cancelled before then, it removes them again."""
+        store = self.services.store
+        handed_over = False
+        try:
+            if store.append_needs_sync(request):
+                await _in_thread_to_the_end(store.sync_append, request)
+            now = await self._when_writer_free(store.commit_append_now, request)
+            if now is None:  # the writer stayed busy: the group commit, which cleans up after itself
+                async with limiter:
+                    handed_over = True
+                    return await _in_thread_to_the_end(store.append_prepared, request)
+            handed_over = True  # committed
+            result, wal_ticket = now
+            if wal_ticket:
+                await _in_thread_to_the_end(store.wait_durable, wal_ticket)
+        except BaseException:
+            if not handed_over and store.append_needs_cleanup(request):
+                with trio.CancelScope(shield=True):
+                    await trio.to_thread.run_sync(store.discard_append, request, limiter=limiter)
+            raise
+        if store.index_due():
+            self.services.indexer.request(store, limiter)
+        return result
 
     async def _when_writer_free(self, attempt: Callable[..., T | None], *args: Any) -> T | None:
         """``attempt(*args)`` (a write that returns None when the writer was busy, having written
-        nothing) up to ``INLINE_WRITE_TRIES`` times, letting the other sessions run in between: the
-        writer is mostly held for a fraction of a millisecond (by another worker process, or a delivery
-        thread), and a retry costs a few microseconds where a worker thread costs a hop each way."""
-        for tries_left in range(INLINE_WRITE_TRIES - 1, -1, -1):
+        nothing) until it is done: ``INLINE_WRITE_TRIES`` times letting the other sessions run in
+        between, then every ``INLINE_WRITE_POLL_S`` for up to ``INLINE_WRITE_PATIENCE_S``; None if the
+        writer stayed busy all along (the caller then waits for it in a worker thread). A try costs a
+        few microseconds where a worker thread costs a hop each way and the GIL at every statement."""
+        for _ in range(INLINE_WRITE_TRIES):
             result = attempt(*args)
-            if result is not None or not tries_left:
+            if result is not None:
                 return result
             await trio.lowlevel.checkpoint()  # nothing was written: cancelling here is clean
+        deadline = trio.current_time() + INLINE_WRITE_PATIENCE_S
+        while trio.current_time() < deadline:
+            await trio.sleep(INLINE_WRITE_POLL_S)
+            result = attempt(*args)
+            if result is not None:
+                return result
         return None
 
     def _write_size(self, args: tuple) -> float:

@@ -265,6 +265,8 @@ async def serve(
     # Blobs freed by an EXPUNGE (MOVE, DELETE...) are collected in the background, several at once
     # (commands/context.py, BlobCollector), not under the writer lock in the command's time.
     store.background_collection = True
+    # Full-text indexing likewise: in a background task a moment after deliveries (BackgroundIndexer).
+    store.background_indexing = True
     try:
 
         def lookup_hash(user: str) -> str | None:

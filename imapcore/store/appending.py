@@ -22,6 +22,11 @@ The path of a delivery, and where each cost is paid (store.py "Durability" says 
 
 A failed delivery removes the blob files it created that nothing refers to.
 
+The server takes a small APPEND through the same steps on its event loop, one delivery at a time
+(``Store.prepare_append_now`` with ``new_bytes``, ``sync_append``, ``commit_append_now``,
+``wait_durable``: commands/context.py ``run_append``), with only the two flushes in worker threads, and
+leaves step 4 to a background task (``background_indexing``).
+
 Measured (the shared 2-core machine, whose figures vary by 2x from minute to minute; CPU per message
 varies less): see store.py "Durability" for before/after. The figures are bounded by the CPU a delivery
 costs holding the GIL, not by the disk: so the search folding, the index words, the blob file write and
@@ -67,6 +72,20 @@ class _Prepared:
     parsed: ParsedBlob | None
     wrote_blob: bool  # this delivery created the file (so a failed delivery removes it again)
     needs_sync: bool  # the file is not known durable yet: the group commit syncs it before committing
+
+
+def _prepared_item(raw: bytes, blob_id: str, message: NewMessage, parsed: ParsedBlob | None, wrote_blob: bool,
+                   *, needs_sync: bool) -> _Prepared:
+    """A delivery's message with its flags and INTERNALDATE in the form the rows take (now if none)."""
+    bits, keywords = flagcodec.encode(message.flags)
+    when = message.internal_date or _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=_dt.timezone.utc)
+    offset = when.utcoffset()
+    return _Prepared(
+        raw, blob_id, bits, keywords, int(when.timestamp()), int(offset.total_seconds() // 60),
+        when.date().toordinal(), parsed, wrote_blob, needs_sync,
+    )
 
 
 @dataclass(slots=True)
@@ -200,6 +219,9 @@ class DeliveryOperations:
     #: before it takes the writer lock (True); or each delivery in its own thread (False).
     blob_sync_by_leader = True
     _fulltext_backlog: int | None = None  # blobs waiting, as far as this process knows (None: count them)
+    #: Set by a server that indexes in a background task (``commands/context.py``, BackgroundIndexer)
+    #: when ``index_due``: deliveries then never index in their own time.
+    background_indexing = False
 
     def append(
         self,
@@ -331,13 +353,18 @@ class DeliveryOperations:
         """How many delivered blobs are not in the trigram index yet (``index_pending`` does them)."""
         return fulltext.pending_count(self._reader())
 
-    def index_pending(self, limit: int | None = None) -> int:
+    def newest_pending_index(self) -> int | None:
+        """The newest blob waiting for the trigram index, for ``index_pending(up_to=...)``."""
+        return fulltext.newest_pending(self._reader())
+
+    def index_pending(self, limit: int | None = None, up_to: int | None = None) -> int:
         """Put blobs delivered since into the trigram index (SEARCH is exact without it, only slower on
-        the pending ones); at most ``limit`` (None: all). Blocking; the number indexed."""
+        the pending ones); at most ``limit`` (None: all), only those up to ``newest_pending_index``'s
+        ``up_to`` if given. Blocking; the number indexed."""
         total = 0
         while limit is None or total < limit:
             batch = 256 if limit is None else min(256, limit - total)
-            done = fulltext.index_pending(self, batch)
+            done = fulltext.index_pending(self, batch, up_to)
             total += done
             self._fulltext_backlog = max(0, (self._fulltext_backlog or 0) - done)
             if done < batch:
@@ -351,6 +378,8 @@ class DeliveryOperations:
         return total
 
     def _index_if_backlogged(self) -> None:
+        if self.background_indexing:
+            return
         if self._fulltext_backlog is None:
             self._fulltext_backlog = fulltext.pending_count(self._reader())
         if self._fulltext_backlog < self.fulltext_batch:
@@ -569,33 +598,26 @@ class DeliveryOperations:
         return target
 
     def _prepare(self, message: NewMessage) -> _Prepared:
-        bits, keywords = flagcodec.encode(message.flags)
-        when = message.internal_date or _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=_dt.timezone.utc)
-        offset = when.utcoffset()
         raw = bytes(message.raw)
         blob_id = blob_id_of(raw)
         known = self._reader().execute("SELECT 1 FROM blobs WHERE id = ?", (blob_id,)).fetchone()
         if known:
             # A file with a row was made durable before that row committed. Should a collection have
             # removed it meanwhile, it is written again durably (and checked again under the lock).
-            parsed = None
             wrote_blob = not self.blobs.exists(blob_id)
             if wrote_blob:
                 self.blobs.put(raw, blob_id)
-            needs_sync = False
-        else:
-            with _PARSERS:
-                parsed = prepare_blob(raw, blob_id, self.summarize)
-            # A file without a row may be a leftover of a crash, possibly incomplete after a power loss:
-            # trusted only if it hashes right. It is written without fsync; the batch's sync follows.
-            wrote_blob = self.blobs.write_new(raw, blob_id)
-            needs_sync = True
-        return _Prepared(
-            raw, blob_id, bits, keywords, int(when.timestamp()), int(offset.total_seconds() // 60),
-            when.date().toordinal(), parsed, wrote_blob, needs_sync,
-        )
+            return _prepared_item(raw, blob_id, message, None, wrote_blob, needs_sync=False)
+        with _PARSERS:
+            return self._prepare_new(raw, blob_id, message)
+
+    def _prepare_new(self, raw: bytes, blob_id: str, message: NewMessage) -> _Prepared:
+        """Parse bytes the store does not hold and write their file, not yet durable (the caller holds
+        ``_PARSERS``). A file without a row may be a leftover of a crash, possibly incomplete after a
+        power loss: trusted only if it hashes right (``write_new``); the delivery's sync follows."""
+        parsed = prepare_blob(raw, blob_id, self.summarize)
+        wrote_blob = self.blobs.write_new(raw, blob_id)
+        return _prepared_item(raw, blob_id, message, parsed, wrote_blob, needs_sync=True)
 
     def _extend_uid_ranges(self, conn, mailbox_id: int, low: int, high: int) -> None:
         text = conn.execute("SELECT uid_ranges FROM mailboxes WHERE id = ?", (mailbox_id,)).fetchone()[0]

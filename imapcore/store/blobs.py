@@ -75,6 +75,7 @@ else:
     _write_file = _cblobio.imc_write_file if use_c(_cblobio) else None
 _write_new_file = None if _write_file is None else _cblobio.imc_write_new_file
 _missing_files = None if _write_file is None else _cblobio.imc_missing_files
+_unlink_files = None if _write_file is None else _cblobio.imc_unlink_files
 
 #: From this many blobs in one ``sync`` call, one syncfs(2) replaces the per-file fsyncs.
 SYNCFS_FROM = 3
@@ -302,6 +303,18 @@ class BlobStore:
         except FileNotFoundError:
             return False
         return True
+
+    def delete_many(self, blob_ids: list[str]) -> list[str]:
+        """``delete`` for a batch (a collection, under the store's writer lock): with the C extension
+        one call, giving up the GIL once instead of once per file. The ids whose file was there."""
+        if _unlink_files is None or not blob_ids:
+            return [blob_id for blob_id in blob_ids if self.delete(blob_id)]
+        paths = b"".join(self._path(blob_id).encode() + b"\0" for blob_id in blob_ids)
+        flags = _cblobio_ffi.new("unsigned char[]", len(blob_ids))
+        error = _unlink_files(paths, len(blob_ids), flags)
+        if error:
+            raise OSError(error, os.strerror(error))
+        return [blob_id for blob_id, flag in zip(blob_ids, flags) if flag]
 
     def iter_ids(self) -> Iterator[str]:
         """Every stored blob id (files with other names, e.g. stray temporaries, are skipped)."""

@@ -165,8 +165,23 @@ def delete(conn, num: int) -> bool:
     return True
 
 
-def index_pending(store, limit: int = 256) -> int:
-    """Index up to ``limit`` pending blobs (oldest first) in one transaction; how many were indexed.
+def delete_many(conn, nums: list[int]) -> None:
+    """``delete`` for several blobs, with one statement per table for those still pending (the common
+    case: a collection of messages expunged soon after delivery); indexed ones one by one."""
+    for start in range(0, len(nums), 500):
+        chunk = nums[start:start + 500]
+        marks = ", ".join("?" * len(chunk))
+        pending = {num for (num,) in conn.execute(
+            f"DELETE FROM fulltext_pending WHERE num IN ({marks}) RETURNING num", chunk)}
+        for num in chunk:
+            if num not in pending:
+                delete(conn, num)  # indexed (or no text): its words go out of the index
+        conn.execute(f"DELETE FROM blob_fulltext WHERE num IN ({marks})", chunk)
+
+
+def index_pending(store, limit: int = 256, up_to: int | None = None) -> int:
+    """Index up to ``limit`` pending blobs (oldest first; only numbers up to ``up_to`` if given) in one
+    transaction; how many were indexed.
 
     The texts are read and their words computed outside the writer lock. Under it, only blobs still
     pending *and still the same blob* (a collected blob's number may be given again) are indexed, and
@@ -177,8 +192,8 @@ def index_pending(store, limit: int = 256) -> int:
     # value FTS5 gets from a str, without two conversions in Python per text).
     rows = store._reader().execute(
         "SELECT p.num, b.id, CAST(c.header AS BLOB), CAST(c.body AS BLOB) FROM fulltext_pending p "
-        "JOIN blobs b ON b.num = p.num JOIN blob_fulltext c ON c.num = p.num ORDER BY p.num LIMIT ?",
-        (limit,),
+        "JOIN blobs b ON b.num = p.num JOIN blob_fulltext c ON c.num = p.num WHERE p.num <= ? ORDER BY p.num LIMIT ?",
+        (up_to if up_to is not None else -1 & 0x7FFFFFFFFFFFFFFF, limit),
     ).fetchall()
     if not rows:
         return 0
@@ -203,6 +218,11 @@ def index_pending(store, limit: int = 256) -> int:
                 f"DELETE FROM fulltext_pending WHERE num IN (SELECT v.column1 {source})", params
             ).rowcount
     return indexed
+
+
+def newest_pending(conn) -> int | None:
+    """The number of the blob delivered last of those not in the trigram index yet (None: none)."""
+    return conn.execute("SELECT max(num) FROM fulltext_pending").fetchone()[0]
 
 
 def pending_count(conn) -> int:

@@ -93,9 +93,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
-from . import flags as flagcodec
 from . import fulltext, names, schema
-from .appending import DeliveryOperations, _AppendRequest, _Prepared
+from .appending import _PARSERS, DeliveryOperations, _AppendRequest, _Prepared, _prepared_item
 from .blobs import BlobStore, blob_id_of
 from .connection import BUSY_TIMEOUT_MS, connect
 from .delivery import default_summarize
@@ -385,23 +384,89 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
         return None if request is None else self.commit_append_now(request)
 
     def prepare_append_now(
-        self, user: str, name: str, messages: Sequence[NewMessage], *, claim_recent_in: int | None = None
+        self, user: str, name: str, messages: Sequence[NewMessage], *, claim_recent_in: int | None = None,
+        new_bytes: bool = False,
     ) -> _AppendRequest | None:
         """``append_now``'s reads (refusals as ``append_many`` makes them); None for bytes the store does
-        not hold yet (to parse, write and flush: ``append_many``, in a worker thread)."""
+        not hold yet (to parse, write and flush: ``append_many``, in a worker thread).
+
+        With ``new_bytes`` such bytes are parsed and their files written here as well, without fsync,
+        unless another thread of this process is parsing (``_PARSERS``: then None, nothing written, and
+        this caller never waits). The request then goes through ``sync_append`` (the one blocking step,
+        for a worker thread) before ``commit_append_now``; ``append_prepared`` is the fallback when the
+        writer stays busy, and ``discard_append`` removes the new files of a request that is given up
+        (refused, cancelled)."""
         normalized = names.normalize(name)
         reader = self._reader()
-        prepared = []
+        known: list[_Prepared | None] = []
+        blob_ids = []
         for message in messages:
             raw = bytes(message.raw)
             blob_id = blob_id_of(raw)
+            blob_ids.append(blob_id)
             if reader.execute("SELECT 1 FROM blobs WHERE id = ?", (blob_id,)).fetchone() is None:
-                return None  # new bytes
-            if not self.blobs.exists(blob_id):
-                return None  # collected meanwhile: to be written again durably
-            prepared.append(_known_blob(raw, blob_id, message))
+                known.append(None)  # new bytes
+            elif not self.blobs.exists(blob_id):
+                return None  # collected meanwhile: to be written again durably (``append_many``)
+            else:
+                known.append(_prepared_item(raw, blob_id, message, None, False, needs_sync=False))
+        if None in known:
+            if not new_bytes or not _PARSERS.acquire(blocking=False):
+                return None
+            prepared: list[_Prepared] = []
+            try:
+                for message, blob_id, item in zip(messages, blob_ids, known):
+                    prepared.append(item or self._prepare_new(bytes(message.raw), blob_id, message))
+            except BaseException:
+                # Rare (a full disk): the removal waits for the writer lock, a commit's length.
+                self._discard_new_blobs(prepared)
+                raise
+            finally:
+                _PARSERS.release()
+        else:
+            prepared = known
         # The target and the quota are checked by the commit itself (``_append_target``), under the lock.
         return _AppendRequest(user, normalized, prepared, claim_recent_in=claim_recent_in)
+
+    @staticmethod
+    def append_needs_sync(request: _AppendRequest) -> bool:
+        """Whether ``request`` wrote files that ``sync_append`` must make durable before its commit."""
+        return any(item.needs_sync for item in request.prepared)
+
+    @staticmethod
+    def append_needs_cleanup(request: _AppendRequest) -> bool:
+        """Whether ``request`` created files that ``discard_append`` must look at if it is given up."""
+        return any(item.wrote_blob for item in request.prepared)
+
+    def sync_append(self, request: _AppendRequest) -> None:
+        """Blob before metadata: make the files ``prepare_append_now`` wrote durable (blocking; one
+        syncfs shared with every delivery of this process flushing at the same time)."""
+        self.blobs.sync((item.blob_id for item in request.prepared if item.needs_sync), coalesce=True)
+        request.prepared = [replace(item, needs_sync=False) if item.needs_sync else item for item in request.prepared]
+
+    def append_prepared(self, request: _AppendRequest) -> AppendResult:
+        """A ``prepare_append_now`` request through the group commit (blocking), for when the writer
+        stayed busy: what ``append_many`` does after preparing, its new files removed if it fails."""
+        try:
+            result = self._append_prepared(request.user, request.name, request.prepared, request.claim_recent_in)
+        except BaseException:
+            self._discard_new_blobs(request.prepared)
+            raise
+        return result
+
+    def discard_append(self, request: _AppendRequest) -> None:
+        """Remove the files a request given up before its commit wrote, those still unreferenced
+        (blocking: takes the writer lock)."""
+        self._discard_new_blobs(request.prepared)
+
+    def index_due(self) -> bool:
+        """Whether enough delivered blobs wait for the full-text index (``index_pending``) for a
+        delivery in ``append_many`` to index a batch before it returns (counted in the database the
+        first time, then followed as deliveries add them): a server delivering on its event loop hands
+        that to a background task."""
+        if self._fulltext_backlog is None:
+            self._fulltext_backlog = fulltext.pending_count(self._reader())
+        return self._fulltext_backlog >= self.fulltext_batch
 
     def commit_append_now(self, request: _AppendRequest) -> tuple[AppendResult, int] | None:
         """Commit a ``prepare_append_now`` request if the writer is free: ``(result, wal_ticket)``, or
@@ -485,12 +550,18 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
                         f"SELECT num, id FROM blobs WHERE refcount = 0 AND num IN ({', '.join('?' * len(part))})",
                         part,
                     ).fetchall()
-            for num, blob_id in rows:
-                conn.execute("DELETE FROM blob_headers WHERE blob = ?", (num,))
-                fulltext.delete(conn, num)
-                conn.execute("DELETE FROM blobs WHERE num = ?", (num,))
-                self.blobs.delete(blob_id)
-                removed.append(blob_id)
+            # A fixed number of statements per 500 blobs, not per blob: each statement gives up the GIL,
+            # which this thread then has to win back from the event loop while holding the writer.
+            for start in range(0, len(rows), 500):
+                chunk = rows[start:start + 500]
+                nums = [num for num, _ in chunk]
+                marks = ", ".join("?" * len(nums))
+                conn.execute(f"DELETE FROM blob_headers WHERE blob IN ({marks})", nums)
+                fulltext.delete_many(conn, nums)
+                conn.execute(f"DELETE FROM blobs WHERE num IN ({marks})", nums)
+                ids = [blob_id for _, blob_id in chunk]
+                self.blobs.delete_many(ids)
+                removed += ids
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -609,20 +680,6 @@ def _is_busy(error: sqlite3.OperationalError) -> bool:
     if code is not None:
         return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
     return "locked" in str(error) or "busy" in str(error)
-
-
-def _known_blob(raw: bytes, blob_id: str, message: NewMessage) -> _Prepared:
-    """``DeliveryOperations._prepare`` for bytes whose blob row and file exist (nothing to parse, write
-    or flush), without hashing and looking them up a second time."""
-    bits, keywords = flagcodec.encode(message.flags)
-    when = message.internal_date or _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=_dt.timezone.utc)
-    offset = when.utcoffset()
-    return _Prepared(
-        raw, blob_id, bits, keywords, int(when.timestamp()), int(offset.total_seconds() // 60),
-        when.date().toordinal(), None, False, False,
-    )
 
 
 def _renumber(change: Change, seq: int) -> Change:

@@ -112,3 +112,21 @@ def test_missing_names_the_blobs_without_a_file(tmp_path):
     assert store.missing([]) == set()
     with pytest.raises(InvalidBlobId):
         store.missing(["../../etc/passwd"])
+
+
+def test_delete_many_removes_the_files_there_and_names_them(tmp_path):
+    store = BlobStore(tmp_path / "blobs")
+    datas = [b"expunged %d" % i for i in range(5)]
+    ids = [hashlib.sha256(data).hexdigest() for data in datas]
+    for data, blob_id in list(zip(datas, ids))[:3]:
+        store.put(data, blob_id)
+    assert store.delete_many(ids) == ids[:3]  # the last two had no file
+    assert store.missing(ids) == set(ids)
+    assert store.delete_many([]) == []
+    with pytest.raises(InvalidBlobId):
+        store.delete_many(["../../etc/passwd"])
+    # An unlink failing otherwise than "not there" is raised, not taken for a removal: here a
+    # directory stands where the file would be (EISDIR).
+    store.path_of(ids[4]).mkdir()
+    with pytest.raises(IsADirectoryError):
+        store.delete_many(ids[3:])

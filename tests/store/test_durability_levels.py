@@ -123,18 +123,18 @@ def test_wal_synced_before_an_unreferenced_blob_is_deleted(full_store, monkeypat
     raw = make_message(7)
     full_store.append("alice", "INBOX", raw, ["\\Deleted"])
     events: list[str] = []
-    real_fsync, real_delete = os.fsync, full_store.blobs.delete
+    real_fsync, real_delete = os.fsync, full_store.blobs.delete_many
 
     def fsync(fd):
         events.append("fsync " + os.readlink(f"/proc/self/fd/{fd}").rsplit("/", 1)[-1])
         real_fsync(fd)
 
-    def delete(blob_id):
+    def delete_many(blob_ids):
         events.append("delete")
-        real_delete(blob_id)
+        return real_delete(blob_ids)
 
     monkeypatch.setattr(store_module.os, "fsync", fsync)
-    monkeypatch.setattr(full_store.blobs, "delete", delete)
+    monkeypatch.setattr(full_store.blobs, "delete_many", delete_many)
     full_store.expunge(box)
     assert events == ["fsync meta.sqlite3-wal", "delete"]
     assert not full_store._wal_unsynced

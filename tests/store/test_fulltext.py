@@ -77,6 +77,19 @@ def test_delete_removes_the_index_entries_too():
     assert _query(conn, "unique") == [] and _query(conn, "fresh") == [1]
 
 
+def test_delete_many_removes_pending_and_indexed_blobs_alike():
+    conn = _conn()
+    fulltext.insert(conn, 1, "h", "indexed words")
+    conn.execute("INSERT INTO blob_fulltext (num, header, body) VALUES (2, 'h', 'pending words')")
+    conn.execute("INSERT INTO fulltext_pending (num) VALUES (2)")
+    fulltext.insert(conn, 3, "h", "kept words")
+    fulltext.delete_many(conn, [1, 2, 9])  # 9: no text at all
+    assert conn.execute("SELECT num FROM blob_fulltext").fetchall() == [(3,)]
+    assert conn.execute("SELECT num FROM fulltext_pending").fetchall() == []
+    assert _query(conn, "words") == [3]
+    conn.execute("INSERT INTO blob_terms (blob_terms) VALUES ('integrity-check')")  # raises if corrupt
+
+
 def test_version_1_database_is_migrated_and_searchable(tmp_path):
     """A store written with schema 1 (full-text rows in FTS5 table ``blob_text``) opens, migrates to the
     current version and still finds its messages by BODY and TEXT; fsck is clean."""
@@ -267,8 +280,8 @@ def _counting_indexer():
     calls = []
     real = fulltext.index_pending
 
-    def counting(store, limit):
-        done = real(store, limit)
+    def counting(store, limit, up_to=None):
+        done = real(store, limit, up_to)
         calls.append(done)
         return done
 

@@ -1,0 +1,124 @@
+"""APPEND of new bytes on the event loop (``SessionContext.run_append``): parsed and written there, its
+file flushed and its commit made durable in worker threads, committed inline; refused or cancelled
+before its commit, it leaves no file behind; full-text indexing follows in the background."""
+
+from __future__ import annotations
+
+import threading
+
+import trio
+import trio.testing
+
+from imapcore.commands import context as context_module
+from imapcore.store import MailboxNotFound, NewMessage
+from imapcore.store.blobs import blob_id_of
+from imapcore.syntax.model import SearchKey
+from support.locks import writer_held
+from support.sessions import open_sessions, updates
+
+
+def _message(n: int) -> bytes:
+    return f"From: a@example.org\r\nSubject: draft {n}\r\n\r\nwalrus text number {n}\r\n".encode()
+
+
+async def test_new_bytes_are_committed_on_the_event_loop_and_reach_another_session(tmp_path, monkeypatch):
+    store, (a, b) = await open_sessions(tmp_path)
+    threaded = []
+    monkeypatch.setattr(store, "append_many", lambda *args, **kw: threaded.append(args))
+    await b.select("INBOX", read_only=False)
+    raw = _message(1)
+    result = await a.run_append("INBOX", [NewMessage(raw, frozenset({"\\Seen"}), None)], None)
+    assert result.uids == (1,) and threaded == []  # no delivery thread
+    assert store.blobs.exists(blob_id_of(raw)) and store.read_blob(blob_id_of(raw)) == raw
+    assert await updates(b) == [b"* 1 EXISTS\r\n", b"* 1 RECENT\r\n"]
+    rows = store.fetch_rows(b.selected.mailbox_id, [1], ("flags", "size"))
+    assert rows[0].flags == frozenset({"\\Seen"}) and rows[0].size == len(raw)
+    await b.unselect()
+    store.close()
+
+
+async def test_a_refused_append_removes_the_file_it_wrote(tmp_path):
+    store, (a, _) = await open_sessions(tmp_path)
+    raw = _message(2)
+    try:
+        await a.run_append("Nowhere", [NewMessage(raw, frozenset(), None)], None)
+    except MailboxNotFound as refused:
+        assert refused.target  # NO [TRYCREATE]
+    else:
+        raise AssertionError("APPEND to a missing mailbox was accepted")
+    await trio.testing.wait_all_tasks_blocked()
+    assert not store.blobs.exists(blob_id_of(raw))
+    assert store.status("alice", "INBOX").messages == 0
+    store.close()
+
+
+async def test_an_append_cancelled_while_the_writer_is_busy_removes_its_file(tmp_path, monkeypatch):
+    store, (a, _) = await open_sessions(tmp_path)
+    raw = _message(3)
+    scope = trio.CancelScope()
+    flushed = threading.Event()
+    sync_append = store.sync_append
+
+    def observed_sync_append(request):  # to cancel once the file is durable and the commit waits
+        sync_append(request)
+        flushed.set()
+
+    monkeypatch.setattr(store, "sync_append", observed_sync_append)
+
+    async def append():
+        with scope:
+            await a.run_append("INBOX", [NewMessage(raw, frozenset(), None)], None)
+
+    async with trio.open_nursery() as nursery:
+        with writer_held(store):  # the commit cannot happen: the APPEND waits for the writer
+            nursery.start_soon(append)
+            with trio.fail_after(10):
+                while not flushed.is_set():
+                    await trio.sleep(0.001)  # parsed and written on the event loop, flushed in a thread
+            await trio.testing.wait_all_tasks_blocked()  # ... and now trying the writer
+            assert store.blobs.exists(blob_id_of(raw))
+            scope.cancel()  # the client went away
+        # The writer is free again: the cancelled APPEND takes it to remove its file.
+    assert scope.cancelled_caught
+    assert not store.blobs.exists(blob_id_of(raw))
+    assert store.status("alice", "INBOX").messages == 0
+    store.close()
+
+
+async def test_an_append_that_waited_for_the_writer_is_committed_by_the_group_commit(tmp_path, monkeypatch):
+    monkeypatch.setattr(context_module, "INLINE_WRITE_PATIENCE_S", 0.01)
+    store, (a, _) = await open_sessions(tmp_path)
+    raw = _message(4)
+    async with trio.open_nursery() as nursery:
+        results = []
+
+        async def append():
+            results.append(await a.run_append("INBOX", [NewMessage(raw, frozenset(), None)], None))
+
+        with writer_held(store):
+            nursery.start_soon(append)
+            await trio.sleep(0.1)  # longer than the patience: now waiting in a thread
+            assert results == []
+    assert results[0].uids == (1,)
+    assert store.read_blob(blob_id_of(raw)) == raw
+    store.close()
+
+
+async def test_indexing_follows_in_the_background_and_leaves_what_came_after_it_began(tmp_path, monkeypatch):
+    monkeypatch.setattr(context_module.BackgroundIndexer, "DELAY_S", 0.2)
+    store, (a, _) = await open_sessions(tmp_path)
+    store.fulltext_batch = 2  # index once two blobs wait
+    store.background_indexing = True  # as the server sets it: no delivery indexes in its own time
+    for n in range(2):
+        await a.run_append("INBOX", [NewMessage(_message(10 + n), frozenset(), None)], None)
+    indexer = a.services.indexer
+    assert indexer.running and store.pending_index_count() == 2  # not in the APPEND's time
+    # Delivered during the delay: left for the next round (it may be expunged before, like a draft).
+    store.append("alice", "INBOX", _message(12))
+    with trio.fail_after(10):
+        while indexer.running:
+            await trio.sleep(0.01)
+    assert store.pending_index_count() == 1
+    inbox = store.mailbox("alice", "INBOX").id
+    assert store.search(inbox, SearchKey("BODY", ("walrus",))) == [1, 2, 3]
+    store.close()
