@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import mailbox
 import math
+import os
 import re
 from pathlib import Path
 
@@ -145,6 +146,34 @@ def read_rss_kib(pid: int) -> int:
     from support.workers_kit import tree_rss_kib
 
     return tree_rss_kib(pid)
+
+
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process ``pid`` and all its descendants: those alive,
+    and those that exited and were reaped (in their parent's cutime/cstime), so that Dovecot's short
+    per-login processes count as much as imapcore's long-lived workers. Linux /proc only."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # exited meanwhile
+        parents[int(entry)] = int(fields[1])
+        times[int(entry)] = sum(int(value) for value in fields[11:15]) / tick  # utime stime cutime cstime
+    members = {pid}
+    grew = True
+    while grew:
+        grew = False
+        for child, parent in parents.items():
+            if parent in members and child not in members:
+                members.add(child)
+                grew = True
+    return sum(times.get(member, 0.0) for member in members)
 
 
 def raise_fd_limit(wanted: int) -> int:

@@ -10,8 +10,10 @@ the issue:
 * ``login-logout``: LOGIN and LOGOUT every cycle, 10 clients over 100 users (target: imapcore >= 1.5x);
 * ``persistent``: one LOGIN per client, 10 clients (target: imapcore >= 1.0x);
 
-and prints both figures, the ratio, and FETCH FLAGS p99 (target < 10 ms on imapcore). The load
-generator shares the machine with the server under test, equally for both.
+and prints both figures, the ratio, FETCH FLAGS p99 (target < 10 ms on imapcore), and each server's CPU
+per command (its whole process tree, exited per-login processes included). The load generator shares
+the machine with the server under test, equally for both: once the machine is saturated, the CPU per
+command is what decides the ratio.
 """
 
 from __future__ import annotations
@@ -27,23 +29,37 @@ import trio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from benchmarks.common import sample_messages  # noqa: E402
-from benchmarks.load import LoadConfig, format_summary, run_load  # noqa: E402
+from benchmarks.common import sample_messages, tree_cpu_s  # noqa: E402
+from benchmarks.load import LoadConfig, format_summary, run_load, setup_users  # noqa: E402
 from support.live_servers import dovecot_server, imapcore_server  # noqa: E402
 
 PASSWORD = "bench-pw"
 MIXES = (("login-logout", True), ("persistent", False))
 
 
+async def _setup(config: LoadConfig, messages) -> None:
+    with trio.fail_after(600):
+        await setup_users(config, messages)
+
+
 def run_mix(server, users: int, clients: int, seconds: float, logout: bool, setup: bool, messages,
             distinct_appends: bool = True) -> dict:
     config = LoadConfig(
         host=server.host, port=server.port, users=users, clients=clients, seconds=seconds,
-        password=PASSWORD, logout_every_cycle=logout, setup=setup, distinct_appends=distinct_appends,
+        password=PASSWORD, logout_every_cycle=logout, setup=False, distinct_appends=distinct_appends,
     )
+    if setup:  # before the CPU is read: the setup's APPENDs are not the mix's
+        trio.run(_setup, config, messages)
+    cpu_before = tree_cpu_s(server.pid) if server.pid else None
     result = trio.run(run_load, config, messages)
     summary = result.summary()
+    if cpu_before is not None and result.commands:
+        # Server CPU per command, the load generator excluded: with both on this one machine the figure
+        # that decides the ratio once the machine is saturated.
+        summary["server_cpu_us_per_command"] = round((tree_cpu_s(server.pid) - cpu_before) / result.commands * 1e6)
     print(f"[{server.kind}] " + format_summary(summary), flush=True)
+    if "server_cpu_us_per_command" in summary:
+        print(f"  server CPU {summary['server_cpu_us_per_command']} us per command", flush=True)
     return summary
 
 
@@ -100,10 +116,14 @@ def main(argv: list[str] | None = None) -> int:
         ratio = ours["commands_per_s"] / theirs["commands_per_s"] if theirs["commands_per_s"] else float("nan")
         p99 = ours["kinds"].get("FETCH FLAGS", {}).get("p99_ms", float("nan"))
         p99_d = theirs["kinds"].get("FETCH FLAGS", {}).get("p99_ms", float("nan"))
+        cpu = ""
+        if "server_cpu_us_per_command" in ours and "server_cpu_us_per_command" in theirs:
+            cpu = (f"  server CPU/cmd {ours['server_cpu_us_per_command']} us "
+                   f"(dovecot {theirs['server_cpu_us_per_command']} us)")
         print(
             f"{name:<13} imapcore {ours['commands_per_s']:>8.1f} cmd/s ({ours['errors']} errors)  "
             f"dovecot {theirs['commands_per_s']:>8.1f} cmd/s ({theirs['errors']} errors)  ratio {ratio:.2f}x  "
-            f"FETCH FLAGS p99 {p99:.2f} ms (dovecot {p99_d:.2f} ms)"
+            f"FETCH FLAGS p99 {p99:.2f} ms (dovecot {p99_d:.2f} ms){cpu}"
         )
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2))
