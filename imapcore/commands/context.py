@@ -198,40 +198,51 @@ class BlobCollector:
 
 
 class BackgroundIndexer:
-    """Indexes delivered blobs for full-text search (``Store.index_pending``) in a worker thread, in
-    the background, once an APPEND finds many waiting (``Store.index_due``), instead of in that
-    APPEND's time as a delivery in ``append_many`` does.
+    """Summarizes the blobs an APPEND stored without their summary (``Store.parse_deferred``) and
+    indexes delivered blobs for full-text search (``Store.index_pending``), in worker threads, in the
+    background, after such an APPEND or once one finds many waiting for the index (``Store.index_due``),
+    instead of in that APPEND's time as a delivery in ``append_many`` does.
 
     It waits ``DELAY_S`` first: a message expunged meanwhile (a draft saved again, a mix that
-    expunges what it appends) is collected before it is indexed, instead of being indexed only to be
-    deleted from the index a moment later. Measured with the issue's 10-client mix and new bytes in
+    expunges what it appends) is collected before it is parsed or indexed, instead of being parsed and
+    indexed only to be deleted a moment later. A SEARCH does not wait for it (``Store.search`` parses
+    its mailbox's waiting blobs first), nor do FETCH, SORT and THREAD (they parse such a blob's bytes
+    themselves, as for one the parser could not read). Measured with the issue's 10-client mix and new bytes in
     every APPEND: indexing in the APPEND took ~19 ms at p90 every 64 deliveries, under the writer
     lock, for blobs mostly collected already. The indexer is ~10x faster than delivery (#3's
     figures), so it keeps up without holding deliveries back; the server's periodic round
     (``server/app.py``) catches what is left on a quiet server. Only the Trio thread uses it."""
 
-    __slots__ = ("running",)
+    __slots__ = ("running", "again")
 
     DELAY_S = 1.0
     BATCH = 1024
 
     def __init__(self) -> None:
         self.running = False
+        self.again = False  # asked while a round was on: another round follows, for what came since
 
     def request(self, store: Store, limiter: trio.CapacityLimiter) -> None:
         if self.running:
+            self.again = True
             return
         self.running = True
-        up_to = store.newest_pending_index()  # what was delivered before the delay, no later
-        trio.lowlevel.spawn_system_task(self._index, store, limiter, up_to, name="full-text indexing")
+        trio.lowlevel.spawn_system_task(self._index, store, limiter, name="full-text indexing")
 
-    async def _index(self, store: Store, limiter: trio.CapacityLimiter, up_to: int | None) -> None:
+    async def _index(self, store: Store, limiter: trio.CapacityLimiter) -> None:
         try:
-            await trio.sleep(self.DELAY_S)
-            while up_to is not None:
-                done = await trio.to_thread.run_sync(store.index_pending, self.BATCH, up_to, limiter=limiter)
-                if done < self.BATCH:
+            while True:
+                up_to = store.newest_pending_index()  # what was delivered before the delay, no later
+                await trio.sleep(self.DELAY_S)
+                if up_to is not None:
+                    await trio.to_thread.run_sync(store.parse_deferred, None, up_to, limiter=limiter)
+                while up_to is not None:
+                    done = await trio.to_thread.run_sync(store.index_pending, self.BATCH, up_to, limiter=limiter)
+                    if done < self.BATCH:
+                        break
+                if not self.again:
                     break
+                self.again = False
         except Exception:  # a system task must not raise: the blobs stay pending for the next round
             log.exception("background full-text indexing failed")
         finally:
@@ -389,7 +400,7 @@ class SessionContext:
         store = self.services.store
         handed_over = False
         try:
-            if store.append_needs_sync(request):
+            if request.needs_sync:
                 await _in_thread_to_the_end(store.sync_append, request)
             now = await self._when_writer_free(store.commit_append_now, request)
             if now is None:  # the writer stayed busy: the group commit, which cleans up after itself
@@ -401,11 +412,11 @@ class SessionContext:
             if wal_ticket:
                 await _in_thread_to_the_end(store.wait_durable, wal_ticket)
         except BaseException:
-            if not handed_over and store.append_needs_cleanup(request):
+            if not handed_over and request.wrote_files:
                 with trio.CancelScope(shield=True):
                     await trio.to_thread.run_sync(store.discard_append, request, limiter=limiter)
             raise
-        if store.index_due():
+        if request.deferred_parse or store.index_due():
             self.services.indexer.request(store, limiter)
         return result
 

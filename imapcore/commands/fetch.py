@@ -247,7 +247,7 @@ def _extras(plan: FetchPlan, row, summary, utf8: bool) -> list[tuple[bytes, byte
         saved = row.save_date
         extras.append((b"SAVEDATE", b'"' + format_internaldate(saved) + b'"' if saved is not None else b"NIL"))
     if plan.preview:
-        text = row.preview
+        text = row.preview if row.preview is not None else summary().preview  # a summary not made yet
         extras.append((b"PREVIEW", encode.nstring(text, utf8)))
     if plan.emailid:
         extras.append((b"EMAILID", b"(%s)" % row.email_id.encode("ascii") if row.email_id else b"NIL"))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .encoded_words import decode_header_value
+from .headers import HeaderBlock, header_end
 from .mime import MimePart, parse_message
 from .structure import body_and_structure, envelope
 from .text import base_subject, message_text, parse_date, preview
@@ -73,6 +74,17 @@ def summarize_part(raw: bytes, root: MimePart) -> MessageSummary:
         ),
         text=text,
     )
+
+
+def message_ids(raw: bytes) -> tuple[str | None, str | None, tuple[str, ...]]:
+    """``summarize(raw)``'s message_id, in_reply_to and references, read from the top-level header
+    alone (what THREADID needs when the rest of the summary is left for later)."""
+    try:
+        header = HeaderBlock.parse(raw[:header_end(raw, 0, len(raw))])
+        return (_first_msg_id(header.get(b"message-id")), _first_msg_id(header.get(b"in-reply-to")),
+                _all_msg_ids(header.get(b"references")))
+    except Exception:  # as summarize: any bytes are a message (its fallback has no ids)
+        return None, None, ()
 
 
 def summarize(raw: bytes) -> MessageSummary:

@@ -342,6 +342,8 @@ async def _index_in_the_background(store: Store, limiter: trio.CapacityLimiter) 
     while True:
         await trio.sleep(INDEX_INTERVAL_S)
         try:
+            if store.pending_parse_count():
+                await trio.to_thread.run_sync(store.parse_deferred, 1024, limiter=limiter)
             if store.pending_index_count():
                 await trio.to_thread.run_sync(store.index_pending, 1024, limiter=limiter)
         except Exception:  # a busy or failing disk: the next round tries again, SEARCH is exact anyway

@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING
 from . import flags as flagcodec
 from . import fulltext, names, uidranges
 from .blobs import blob_id_of
-from .delivery import ParsedBlob, prepare_blob
+from .delivery import DEFERRED, ParsedBlob, deferred_blob, prepare_blob
 from .wakeup import Wakeup
 from .errors import MailboxNotFound, OverQuota, UserNotFound
 from .feed import Change, ChangeKind
@@ -156,10 +156,21 @@ def _insert_blobs(conn, blobs: list[ParsedBlob]) -> None:
             + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
             + " ON CONFLICT (id) DO NOTHING",
             [value for parsed in chunk for value in (
-                parsed.blob_id, parsed.size, int(parsed.parsed), parsed.envelope, parsed.body, parsed.bodystructure,
+                parsed.blob_id, parsed.size, DEFERRED if parsed.deferred else int(parsed.parsed), parsed.envelope,
+                parsed.body, parsed.bodystructure,
                 parsed.preview, parsed.sent_date, parsed.sent_day, parsed.subject, parsed.base_subject,
                 parsed.message_id, parsed.in_reply_to, parsed.refs, parsed.email_id, parsed.thread_id)],
         )
+        deferred = [parsed.blob_id for parsed in chunk if parsed.deferred]
+        if deferred:  # their summary, header index and texts come later (``Store.parse_deferred``)
+            conn.execute(
+                f"INSERT INTO parse_pending (num) SELECT b.num FROM blobs b WHERE b.refcount = 0 "
+                f"AND b.parsed = {DEFERRED} AND b.id IN ("
+                + ", ".join("?" * len(deferred)) + ")", deferred,
+            )
+            chunk = [parsed for parsed in chunk if not parsed.deferred]
+            if not chunk:
+                continue
         values = ", ".join(["(?, ?, ?, ?, ?)"] * len(chunk))
         params = [value for parsed in chunk for value in (
             parsed.blob_id, parsed.header_text, parsed.body_text, parsed.header_terms, parsed.body_terms)]
@@ -207,6 +218,21 @@ class _AppendRequest:
     claim_recent_in: int | None = None
     # Set when the request is done (committed or refused) or when it is handed the leadership.
     wakeup: Wakeup = field(default_factory=Wakeup)  # set without the GIL (wakeup.py)
+
+    @property
+    def needs_sync(self) -> bool:
+        """It wrote files that must be made durable before its commit (``Store.sync_append``)."""
+        return any(item.needs_sync for item in self.prepared)
+
+    @property
+    def wrote_files(self) -> bool:
+        """It created files, which a request given up must remove (``Store.discard_append``)."""
+        return any(item.wrote_blob for item in self.prepared)
+
+    @property
+    def deferred_parse(self) -> bool:
+        """It stores blobs whose summary is left for later (``Store.parse_deferred``)."""
+        return any(item.parsed is not None and item.parsed.deferred for item in self.prepared)
 
 
 class DeliveryOperations:
@@ -353,9 +379,93 @@ class DeliveryOperations:
         """How many delivered blobs are not in the trigram index yet (``index_pending`` does them)."""
         return fulltext.pending_count(self._reader())
 
+    def parse_deferred(self, limit: int | None = None, up_to: int | None = None,
+                       mailbox_id: int | None = None) -> int:
+        """Summarize blobs stored without their summary (``deferred_blob``), oldest first: at most
+        ``limit`` (None: all), only numbers up to ``up_to`` if given, only those of ``mailbox_id``'s
+        messages if given. Blocking; how many were done.
+
+        The blobs are read and parsed outside the writer lock; under it, in a relaxed transaction,
+        only those still waiting *and still the same blob* (a collected blob's number may be given
+        again) get their columns, header index and texts, and go to the full-text indexer's queue. A
+        commit lost to a power failure leaves them waiting, to be parsed again. EMAILID and THREADID
+        stay those given at delivery (RFC 8474: immutable)."""
+        done = 0
+        while limit is None or done < limit:
+            batch = 256 if limit is None else min(256, limit - done)
+            sql = "SELECT p.num, b.id FROM parse_pending p JOIN blobs b ON b.num = p.num"
+            params: list = []
+            if mailbox_id is not None:
+                sql += " WHERE EXISTS (SELECT 1 FROM messages m WHERE m.blob = p.num AND m.mailbox_id = ?)"
+                params.append(mailbox_id)
+            if up_to is not None:
+                sql += (" AND" if params else " WHERE") + " p.num <= ?"
+                params.append(up_to)
+            rows = self._reader().execute(sql + " ORDER BY p.num LIMIT ?", (*params, batch)).fetchall()
+            if not rows:
+                break
+            parsed = []
+            with _PARSERS:
+                for num, blob_id in rows:
+                    try:
+                        raw = self.blobs.read(blob_id)
+                    except Exception:  # fsck reports a missing or damaged file; parse what there is
+                        log.exception("deferred parse: cannot read blob %s", blob_id)
+                        raw = b""
+                    parsed.append((num, prepare_blob(raw, blob_id, self.summarize)))
+            with self._transaction(durable=False) as tx:
+                conn = tx.conn
+                for num, blob in parsed:
+                    still = conn.execute(
+                        "DELETE FROM parse_pending WHERE num = ? AND EXISTS (SELECT 1 FROM blobs WHERE num = ? AND id = ?)",
+                        (num, num, blob.blob_id),
+                    ).rowcount
+                    if not still:
+                        continue  # parsed by another process meanwhile, or collected
+                    conn.execute(
+                        "UPDATE blobs SET parsed = ?, envelope = ?, body = ?, bodystructure = ?, preview = ?, "
+                        "sent_date = ?, sent_day = ?, subject = ?, base_subject = ?, message_id = ?, "
+                        "in_reply_to = ?, refs = ? WHERE num = ?",
+                        (int(blob.parsed), blob.envelope, blob.body, blob.bodystructure, blob.preview,
+                         blob.sent_date, blob.sent_day, blob.subject, blob.base_subject, blob.message_id,
+                         blob.in_reply_to, blob.refs, num),
+                    )
+                    conn.executemany(
+                        "INSERT INTO blob_headers (blob, name, value_folded) VALUES (?, ?, ?)",
+                        [(num, name, value) for name, value in blob.headers],
+                    )
+                    conn.execute(
+                        "INSERT INTO blob_fulltext (num, header, body) VALUES (?, CAST(? AS TEXT), CAST(? AS TEXT))",
+                        (num, blob.header_text, blob.body_text),
+                    )
+                    conn.execute("INSERT INTO fulltext_pending (num) VALUES (?)", (num,))
+                    done += 1
+                    if self._fulltext_backlog is not None:
+                        self._fulltext_backlog += 1
+            if len(rows) < batch:
+                break
+        return done
+
+    def parse_deferred_of(self, mailbox_id: int) -> None:
+        """Before a SEARCH of ``mailbox_id``: summarize its messages' blobs still waiting for that
+        (usually none: one indexed lookup per waiting blob)."""
+        if self._reader().execute(
+            "SELECT 1 FROM parse_pending p WHERE EXISTS "
+            "(SELECT 1 FROM messages m WHERE m.blob = p.num AND m.mailbox_id = ?) LIMIT 1", (mailbox_id,)
+        ).fetchone():
+            self.parse_deferred(mailbox_id=mailbox_id)
+
+    def pending_parse_count(self) -> int:
+        """How many blobs wait for their summary (``parse_deferred`` makes it)."""
+        return self._reader().execute("SELECT count(*) FROM parse_pending").fetchone()[0]
+
     def newest_pending_index(self) -> int | None:
-        """The newest blob waiting for the trigram index, for ``index_pending(up_to=...)``."""
-        return fulltext.newest_pending(self._reader())
+        """The newest blob waiting to be summarized or for the trigram index, for
+        ``parse_deferred``/``index_pending(up_to=...)``."""
+        return self._reader().execute(
+            "SELECT max(num) FROM (SELECT max(num) AS num FROM parse_pending "
+            "UNION ALL SELECT max(num) FROM fulltext_pending)"
+        ).fetchone()[0]
 
     def index_pending(self, limit: int | None = None, up_to: int | None = None) -> int:
         """Put blobs delivered since into the trigram index (SEARCH is exact without it, only slower on
@@ -459,7 +569,8 @@ class DeliveryOperations:
             request.result = self._announce(tx, request, target, first_uid)
         if self._fulltext_backlog is not None:  # None: counted in the database when first needed
             self._fulltext_backlog += sum(
-                1 for request, _, _ in accepted for item in request.prepared if item.parsed is not None)
+                1 for request, _, _ in accepted for item in request.prepared
+                if item.parsed is not None and not item.parsed.deferred)
         for key, target in targets.items():
             if key[1] is not None:
                 target.write(conn)
@@ -611,11 +722,12 @@ class DeliveryOperations:
         with _PARSERS:
             return self._prepare_new(raw, blob_id, message)
 
-    def _prepare_new(self, raw: bytes, blob_id: str, message: NewMessage) -> _Prepared:
-        """Parse bytes the store does not hold and write their file, not yet durable (the caller holds
-        ``_PARSERS``). A file without a row may be a leftover of a crash, possibly incomplete after a
-        power loss: trusted only if it hashes right (``write_new``); the delivery's sync follows."""
-        parsed = prepare_blob(raw, blob_id, self.summarize)
+    def _prepare_new(self, raw: bytes, blob_id: str, message: NewMessage, *, defer_parse: bool = False) -> _Prepared:
+        """Parse bytes the store does not hold (or, ``defer_parse``, leave that for later:
+        ``deferred_blob``) and write their file, not yet durable (the caller holds ``_PARSERS``). A file
+        without a row may be a leftover of a crash, possibly incomplete after a power loss: trusted only
+        if it hashes right (``write_new``); the delivery's sync follows."""
+        parsed = deferred_blob(raw, blob_id) if defer_parse else prepare_blob(raw, blob_id, self.summarize)
         wrote_blob = self.blobs.write_new(raw, blob_id)
         return _prepared_item(raw, blob_id, message, parsed, wrote_blob, needs_sync=True)
 

@@ -53,6 +53,14 @@ class ParsedBlob:
     # indexer (``fulltext.index_pending``), which is what deliveries do (fulltext.py, "Deferred indexing").
     header_terms: bytes | None
     body_terms: bytes | None
+    #: Stored without its summary for now (``deferred_blob``): ``blobs.parsed`` = 2 and a
+    #: ``parse_pending`` row; every field above but the ids is empty until ``Store.parse_deferred``.
+    deferred: bool = False
+
+
+#: ``blobs.parsed``: 1 summarized, 0 the summary failed (FETCH and SORT parse such a blob themselves),
+#: 2 not summarized yet (``deferred_blob``; the same fallbacks, and SEARCH parses it first).
+PARSED, UNPARSABLE, DEFERRED = 1, 0, 2
 
 
 def default_summarize(raw: bytes):
@@ -63,6 +71,26 @@ def default_summarize(raw: bytes):
 
 def _short_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
+
+def _thread_id(blob_id: str, message_id: str | None, in_reply_to: str | None, references: tuple[str, ...]) -> str:
+    root = (references[0] if references else None) or in_reply_to or message_id
+    return "T" + (_short_hash(root) if root else blob_id[:24])
+
+
+def deferred_blob(raw: bytes, blob_id: str) -> ParsedBlob:
+    """A new blob stored without its summary, which ``Store.parse_deferred`` computes later: in a
+    batch a moment after the APPEND, or before a SEARCH of its mailbox needs it; a message expunged
+    before then (a draft saved again) is never parsed. Only the ids are computed now, from the header
+    alone, so that EMAILID and THREADID (RFC 8474 §5.1: immutable) are the ones it keeps."""
+    from imapcore.mail.summary import message_ids
+
+    message_id, in_reply_to, references = message_ids(raw)
+    return ParsedBlob(
+        blob_id, len(raw), False, None, None, None, None, None, None, None, None, None, None, None,
+        "M" + blob_id[:24], _thread_id(blob_id, message_id, in_reply_to, references), (), b"", b"", None, None,
+        deferred=True,
+    )
 
 
 def prepare_blob(raw: bytes, blob_id: str, summarize: Callable[[bytes], object], *,
@@ -77,8 +105,7 @@ def prepare_blob(raw: bytes, blob_id: str, summarize: Callable[[bytes], object],
             email_id, "T" + blob_id[:24], (), b"", b"", b"", b"",
         )
     references = tuple(summary.references or ())
-    root = (references[0] if references else None) or summary.in_reply_to or summary.message_id
-    thread_id = "T" + (_short_hash(root) if root else blob_id[:24])
+    thread_id = _thread_id(blob_id, summary.message_id, summary.in_reply_to, references)
     sent: _dt.datetime | None = summary.sent_date
     sent_date = sent_day = None
     if sent is not None:

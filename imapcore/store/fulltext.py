@@ -220,11 +220,6 @@ def index_pending(store, limit: int = 256, up_to: int | None = None) -> int:
     return indexed
 
 
-def newest_pending(conn) -> int | None:
-    """The number of the blob delivered last of those not in the trigram index yet (None: none)."""
-    return conn.execute("SELECT max(num) FROM fulltext_pending").fetchone()[0]
-
-
 def pending_count(conn) -> int:
     """Blobs not in the trigram index yet."""
     return conn.execute("SELECT count(*) FROM fulltext_pending").fetchone()[0]

@@ -82,7 +82,8 @@ def fsck(store, *, repair: bool = True, verify_hashes: bool = True) -> FsckRepor
 def _reindex_missing(store, conn, unreadable: set[str], repair: bool) -> list[str]:
     """Blobs whose full-text row is missing (search would silently miss them): parse and index again."""
     rows = conn.execute(
-        "SELECT b.num, b.id FROM blobs b LEFT JOIN blob_fulltext t ON t.num = b.num WHERE t.num IS NULL"
+        "SELECT b.num, b.id FROM blobs b LEFT JOIN blob_fulltext t ON t.num = b.num WHERE t.num IS NULL "
+        "AND b.num NOT IN (SELECT num FROM parse_pending)"  # not summarized yet: its texts come then
     ).fetchall()
     repaired = []
     for num, blob_id in rows:

@@ -21,6 +21,9 @@ Version 3 added ``change_log``, the committed changes as the cross-process chang
 Version 4 added ``fulltext_pending``, the blobs whose words are not in the trigram index yet (deferred
 indexing, ``fulltext.py``).
 
+Version 5 added ``parse_pending``, the blobs stored without their summary yet (``blobs.parsed`` = 2: an
+APPEND on the server's event loop defers the parse, ``Store.parse_deferred``).
+
 Dates are integers: seconds since the epoch, plus the zone of INTERNALDATE in minutes east of UTC, plus
 the day number of the date *in its own zone*, because SEARCH BEFORE/ON/SINCE compare dates "disregarding
 time and timezone" (RFC 9051 §6.4.4).
@@ -221,8 +224,17 @@ CREATE TABLE fulltext_pending (
 """
 
 
+# Version 5: blobs delivered without their summary (``blobs.parsed`` = 2), parsed later in batches or
+# when a SEARCH needs them (``Store.parse_deferred``). Rows already stored are all parsed.
+_V5 = """
+CREATE TABLE parse_pending (
+    num INTEGER PRIMARY KEY
+);
+"""
+
+
 #: MIGRATIONS[n] upgrades schema version n to n + 1: an SQL script, or a function of the connection.
-MIGRATIONS: tuple = (_V1, _v2, _V3, _V4)
+MIGRATIONS: tuple = (_V1, _v2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 #: The counter triggers, by name (the bulk loader of the benchmark drops and recreates them).

@@ -2,9 +2,9 @@
 
 Delivery (``delivery.py``) stores per blob the sent date, the decoded and base subjects, the threading
 headers and the ENVELOPE; ``sort_rows`` reads them for a set of UIDs in one query, so SORT and THREAD do
-not open and reparse message blobs. A blob the parser could not understand at delivery (``parsed`` = 0)
-has those columns empty; its row is completed from ``Store.summarize`` over the blob's bytes, which is
-what delivery would have stored.
+not open and reparse message blobs. A blob the parser could not understand at delivery (``parsed`` = 0),
+or not summarized yet (``parsed`` = 2, ``Store.parse_deferred``), has those columns empty; its row is
+completed from ``Store.summarize`` over the blob's bytes, which is what the store would have kept.
 
 An additive helper over the existing tables (no schema change); blocking, like every store read.
 """
@@ -15,6 +15,7 @@ import datetime as _dt
 import re
 from typing import NamedTuple
 
+from .delivery import PARSED
 from .uidsets import UidSet
 
 _MSG_ID = re.compile(r"<[^<>]*>")
@@ -46,7 +47,7 @@ def sort_rows(store, mailbox_id: int, uids: UidSet) -> list[SortRow]:
     rows = []
     for row in cursor:
         uid, size, internal_date, parsed, blob_id, sent, subject, base, message_id, in_reply_to, refs, envelope = row
-        if not parsed:
+        if parsed != PARSED:  # not summarized (yet): from the blob itself
             rows.append(_from_blob(store, uid, size, internal_date, blob_id))
             continue
         rows.append(SortRow(

@@ -390,7 +390,8 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
         """``append_now``'s reads (refusals as ``append_many`` makes them); None for bytes the store does
         not hold yet (to parse, write and flush: ``append_many``, in a worker thread).
 
-        With ``new_bytes`` such bytes are parsed and their files written here as well, without fsync,
+        With ``new_bytes`` such bytes have their files written here as well, without fsync, and their
+        summary deferred (``deferred_blob``: ``parse_deferred`` makes it later, or a SEARCH first),
         unless another thread of this process is parsing (``_PARSERS``: then None, nothing written, and
         this caller never waits). The request then goes through ``sync_append`` (the one blocking step,
         for a worker thread) before ``commit_append_now``; ``append_prepared`` is the fallback when the
@@ -416,7 +417,7 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
             prepared: list[_Prepared] = []
             try:
                 for message, blob_id, item in zip(messages, blob_ids, known):
-                    prepared.append(item or self._prepare_new(bytes(message.raw), blob_id, message))
+                    prepared.append(item or self._prepare_new(bytes(message.raw), blob_id, message, defer_parse=True))
             except BaseException:
                 # Rare (a full disk): the removal waits for the writer lock, a commit's length.
                 self._discard_new_blobs(prepared)
@@ -427,16 +428,6 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
             prepared = known
         # The target and the quota are checked by the commit itself (``_append_target``), under the lock.
         return _AppendRequest(user, normalized, prepared, claim_recent_in=claim_recent_in)
-
-    @staticmethod
-    def append_needs_sync(request: _AppendRequest) -> bool:
-        """Whether ``request`` wrote files that ``sync_append`` must make durable before its commit."""
-        return any(item.needs_sync for item in request.prepared)
-
-    @staticmethod
-    def append_needs_cleanup(request: _AppendRequest) -> bool:
-        """Whether ``request`` created files that ``discard_append`` must look at if it is given up."""
-        return any(item.wrote_blob for item in request.prepared)
 
     def sync_append(self, request: _AppendRequest) -> None:
         """Blob before metadata: make the files ``prepare_append_now`` wrote durable (blocking; one
@@ -557,6 +548,7 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
                 nums = [num for num, _ in chunk]
                 marks = ", ".join("?" * len(nums))
                 conn.execute(f"DELETE FROM blob_headers WHERE blob IN ({marks})", nums)
+                conn.execute(f"DELETE FROM parse_pending WHERE num IN ({marks})", nums)
                 fulltext.delete_many(conn, nums)
                 conn.execute(f"DELETE FROM blobs WHERE num IN ({marks})", nums)
                 ids = [blob_id for _, blob_id in chunk]
@@ -661,6 +653,7 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
         """
         from .search import run_search
 
+        self.parse_deferred_of(mailbox_id)  # SEARCH answers from the summaries: none may be missing
         with self._snapshot() as conn:
             return run_search(self, conn, mailbox_id, program, uids=uids, recent_uids=recent_uids, now=now)
 

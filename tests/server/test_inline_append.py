@@ -12,6 +12,7 @@ import trio.testing
 from imapcore.commands import context as context_module
 from imapcore.store import MailboxNotFound, NewMessage
 from imapcore.store.blobs import blob_id_of
+from imapcore.store.sortdata import sort_rows
 from imapcore.syntax.model import SearchKey
 from support.locks import writer_held
 from support.sessions import open_sessions, updates
@@ -104,21 +105,85 @@ async def test_an_append_that_waited_for_the_writer_is_committed_by_the_group_co
     store.close()
 
 
-async def test_indexing_follows_in_the_background_and_leaves_what_came_after_it_began(tmp_path, monkeypatch):
+async def test_parsing_and_indexing_follow_in_the_background(tmp_path, monkeypatch):
     monkeypatch.setattr(context_module.BackgroundIndexer, "DELAY_S", 0.2)
     store, (a, _) = await open_sessions(tmp_path)
-    store.fulltext_batch = 2  # index once two blobs wait
     store.background_indexing = True  # as the server sets it: no delivery indexes in its own time
     for n in range(2):
         await a.run_append("INBOX", [NewMessage(_message(10 + n), frozenset(), None)], None)
     indexer = a.services.indexer
-    assert indexer.running and store.pending_index_count() == 2  # not in the APPEND's time
-    # Delivered during the delay: left for the next round (it may be expunged before, like a draft).
+    # Stored without their summary, which is not made in the APPEND's time.
+    assert indexer.running and store.pending_parse_count() == 2 and store.pending_index_count() == 0
+    # Delivered during the delay (not through an APPEND that asks for a round): a round after the
+    # first one, asked for by the second APPEND, takes it too.
     store.append("alice", "INBOX", _message(12))
+    assert store.pending_index_count() == 1
     with trio.fail_after(10):
         while indexer.running:
             await trio.sleep(0.01)
-    assert store.pending_index_count() == 1
+    assert store.pending_parse_count() == store.pending_index_count() == 0
     inbox = store.mailbox("alice", "INBOX").id
     assert store.search(inbox, SearchKey("BODY", ("walrus",))) == [1, 2, 3]
     store.close()
+
+
+async def test_search_summarizes_what_it_needs_first(tmp_path):
+    store, (a, _) = await open_sessions(tmp_path)
+    await a.run_append("INBOX", [NewMessage(_message(20), frozenset(), None)], None)
+    await a.run_append("Drafts", [NewMessage(_message(21), frozenset(), None)], None)
+    assert store.pending_parse_count() == 2
+    inbox = store.mailbox("alice", "INBOX").id
+    assert store.search(inbox, SearchKey("SUBJECT", ("draft 20",))) == [1]
+    assert store.search(inbox, SearchKey("HEADER", ("FROM", "a@example.org"))) == [1]
+    assert store.pending_parse_count() == 1  # only the searched mailbox's: Drafts still waits
+    await a.run_append("Drafts", [NewMessage(_message(22), frozenset(), None)], None)
+    newest = store.newest_pending_index()
+    await a.run_append("Drafts", [NewMessage(_message(23), frozenset(), None)], None)
+    assert store.parse_deferred(up_to=newest) == 2  # the two up to it; the later one waits
+    assert store.pending_parse_count() == 1
+    store.close()
+
+
+async def test_answers_are_the_same_before_and_after_the_deferred_summary(tmp_path, monkeypatch):
+    """FETCH, SORT and THREAD of messages whose summary is not made yet parse their bytes themselves
+    and answer exactly what they answer once it is made; SEARCH makes it first."""
+    from support.corpus import generated, sample_mbox
+    from support.server import ImapTestClient, running_server
+
+    monkeypatch.setattr(context_module.BackgroundIndexer, "DELAY_S", 3600)  # no background round here
+    # Distinct and small enough for the event loop (context.INLINE_PARSE_BYTES): all deferred.
+    messages = list(dict.fromkeys(raw for _name, raw in sample_mbox(limit=60) + generated(10)
+                                  if raw and len(raw) <= context_module.INLINE_PARSE_BYTES))
+    assert len(messages) >= 50  # the sample mbox is there (a test that compares nothing would pass)
+    async with running_server(tmp_path, users={"alice": "pw"}) as srv:
+        client = await ImapTestClient.connect(srv.port)
+        await client.command("a", "LOGIN alice pw")
+        for n, raw in enumerate(messages):
+            await client.send(b"p%d APPEND INBOX {%d+}\r\n" % (n, len(raw)) + raw + b"\r\n")
+            assert (await client.read_until_tagged(f"p{n}"))[-1].startswith(b"p%d OK" % n)
+        assert srv.store.pending_parse_count() == len(messages)
+        await client.command("b", "SELECT INBOX")
+        fetch = "FETCH 1:* (ENVELOPE BODYSTRUCTURE BODY PREVIEW EMAILID THREADID RFC822.SIZE)"
+        before = await client.command("c", fetch)
+        inbox = srv.store.mailbox("alice", "INBOX").id
+        uids = srv.store.uids(inbox)
+        sorting_before = sort_rows(srv.store, inbox, uids)  # SORT's and THREAD's keys
+        assert srv.store.pending_parse_count() == len(messages)  # nothing above needed the summaries
+        searched = await client.command("d", "SEARCH SUBJECT e")  # makes them first
+        assert srv.store.pending_parse_count() == 0
+        assert searched[-1].startswith(b"d OK") and len(searched[0].split()) > 10
+        assert await client.command("c", fetch) == before and len(before) == len(messages) + 1
+        assert sort_rows(srv.store, inbox, uids) == sorting_before
+        await client.aclose()
+
+
+def test_thread_ids_of_a_deferred_blob_are_those_of_its_summary():
+    from imapcore.store.delivery import default_summarize, deferred_blob, prepare_blob
+    from support.corpus import generated, sample_mbox
+
+    messages = [raw for _name, raw in sample_mbox() + generated(60)]
+    assert len(messages) > 500
+    for raw in messages:
+        blob_id = blob_id_of(raw)
+        full, deferred = prepare_blob(raw, blob_id, default_summarize), deferred_blob(raw, blob_id)
+        assert (deferred.email_id, deferred.thread_id) == (full.email_id, full.thread_id), raw[:200]
