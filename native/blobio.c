@@ -91,26 +91,92 @@ int imc_missing_files(const char *paths, size_t count, unsigned char *missing)
     return 0;
 }
 
-/* Remove ``count`` files: ``paths`` as for imc_missing_files; removed[i] becomes 1 for each file
- * unlinked, 0 for one that was not there (ENOENT). Returns 0, or the errno of an unlink that failed
+static const char *next_path(const char *path)
+{
+    while (*path) {
+        path++;
+    }
+    return path + 1;
+}
+
+/* Remove ``count`` files: ``paths`` as for imc_missing_files. The first ``keep`` of them are not
+ * unlinked but renamed to the paths of ``pooled`` (the same layout), for imc_write_pooled_file to write
+ * a later blob into: on this kind of file system creating a file costs far more than renaming one
+ * (ext4 without a journal skips every recently deleted inode when it allocates one: 0.4 ms of system
+ * time per file on the test machine, against 0.02 ms for a rename). removed[i] becomes 1 for each file
+ * removed, 0 for one that was not there (ENOENT). Returns 0, or the errno of a step that failed
  * otherwise (the files before it are gone, the ones after it untouched). One call (one release of the
  * GIL) for a whole blob collection, which runs holding the store's writer lock: os.unlink took the GIL
  * back after every file, each time waiting for the event loop to give it up. */
-int imc_unlink_files(const char *paths, size_t count, unsigned char *removed)
+int imc_retire_files(const char *paths, const char *pooled, size_t count, size_t keep, unsigned char *removed)
 {
     const char *path = paths;
+    const char *pool = pooled;
     for (size_t i = 0; i < count; i++) {
-        if (unlink(path) == 0) {
+        int failed = i < keep ? rename(path, pool) : unlink(path);
+        if (!failed) {
             removed[i] = 1;
         } else if (errno == ENOENT) {
             removed[i] = 0;
         } else {
             return errno;
         }
-        while (*path) {
-            path++;
+        path = next_path(path);
+        if (i < keep) {
+            pool = next_path(pool);
         }
-        path++;
+    }
+    return 0;
+}
+
+/* ``imc_write_new_file`` into a file retired by imc_retire_files instead of a new one: checks that
+ * nothing is at ``final`` (EEXIST), takes ``pooled`` by renaming it to ``temporary`` (-1 if it is gone:
+ * another process took it), truncates it, writes every byte, closes and renames it into place. The
+ * temporary file is removed on any failure after it was taken. Returns 0, -1 or an errno. */
+int imc_write_pooled_file(const char *pooled, const char *temporary, const char *final, const char *data,
+                          size_t length)
+{
+    if (access(final, F_OK) == 0) {
+        return EEXIST;
+    }
+    if (errno != ENOENT) {
+        return errno;
+    }
+    if (rename(pooled, temporary) != 0) {
+        return errno == ENOENT ? -1 : errno;
+    }
+    int fd;
+    do {
+        fd = open(temporary, O_WRONLY | O_TRUNC | O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        int error = errno;
+        unlink(temporary);
+        return error;
+    }
+    size_t done = 0;
+    while (done < length) {
+        ssize_t n = write(fd, data + done, length - done);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            int error = errno;
+            close(fd);
+            unlink(temporary);
+            return error;
+        }
+        done += (size_t)n;
+    }
+    if (close(fd) != 0 && errno != EINTR) {
+        int error = errno;
+        unlink(temporary);
+        return error;
+    }
+    if (rename(temporary, final) != 0) {
+        int error = errno;
+        unlink(temporary);
+        return error;
     }
     return 0;
 }

@@ -15,7 +15,9 @@ CDEF = """
 int imc_write_file(const char *temporary, const char *final, const char *data, size_t length);
 int imc_write_new_file(const char *temporary, const char *final, const char *data, size_t length);
 int imc_missing_files(const char *paths, size_t count, unsigned char *missing);
-int imc_unlink_files(const char *paths, size_t count, unsigned char *removed);
+int imc_retire_files(const char *paths, const char *pooled, size_t count, size_t keep, unsigned char *removed);
+int imc_write_pooled_file(const char *pooled, const char *temporary, const char *final, const char *data,
+                          size_t length);
 """
 
 

@@ -532,27 +532,27 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
         conn.execute("BEGIN IMMEDIATE")
         try:
             if durable_candidates is None:
-                rows = conn.execute("SELECT num, id FROM blobs WHERE refcount = 0").fetchall()
+                rows = conn.execute("SELECT num, id, size FROM blobs WHERE refcount = 0").fetchall()
             else:
                 rows = []
                 for chunk in range(0, len(durable_candidates), 500):
                     part = durable_candidates[chunk:chunk + 500]
                     rows += conn.execute(
-                        f"SELECT num, id FROM blobs WHERE refcount = 0 AND num IN ({', '.join('?' * len(part))})",
+                        f"SELECT num, id, size FROM blobs WHERE refcount = 0 AND num IN ({', '.join('?' * len(part))})",
                         part,
                     ).fetchall()
             # A fixed number of statements per 500 blobs, not per blob: each statement gives up the GIL,
             # which this thread then has to win back from the event loop while holding the writer.
             for start in range(0, len(rows), 500):
                 chunk = rows[start:start + 500]
-                nums = [num for num, _ in chunk]
+                nums = [num for num, _, _ in chunk]
                 marks = ", ".join("?" * len(nums))
                 conn.execute(f"DELETE FROM blob_headers WHERE blob IN ({marks})", nums)
                 conn.execute(f"DELETE FROM parse_pending WHERE num IN ({marks})", nums)
                 fulltext.delete_many(conn, nums)
                 conn.execute(f"DELETE FROM blobs WHERE num IN ({marks})", nums)
-                ids = [blob_id for _, blob_id in chunk]
-                self.blobs.delete_many(ids)
+                ids = [blob_id for _, blob_id, _ in chunk]
+                self.blobs.delete_many(ids, [size for _, _, size in chunk])
                 removed += ids
             conn.execute("COMMIT")
         except BaseException:

@@ -130,3 +130,37 @@ def test_delete_many_removes_the_files_there_and_names_them(tmp_path):
     store.path_of(ids[4]).mkdir()
     with pytest.raises(IsADirectoryError):
         store.delete_many(ids[3:])
+
+
+def test_collected_small_files_are_written_into_again_instead_of_created(tmp_path):
+    import os
+
+    from imapcore.store import blobs as blobs_module
+
+    store = BlobStore(tmp_path / "blobs")
+    old = [b"expunged draft %d " % i * 100 for i in range(3)]
+    big = b"x" * (blobs_module.POOL_MAX_BYTES + 1)
+    ids = [hashlib.sha256(data).hexdigest() for data in old + [big]]
+    for data, blob_id in zip(old + [big], ids):
+        store.put(data, blob_id)
+    assert sorted(store.delete_many(ids, [len(d) for d in old + [big]])) == sorted(ids)
+    assert store.missing(ids) == set(ids)
+    free = tmp_path / "blobs" / "free"
+    assert sorted(p.name for p in free.iterdir()) == sorted(ids[:3])  # the big one was unlinked
+    new = [b"new message %d" % i for i in range(4)]
+    new_ids = [hashlib.sha256(data).hexdigest() for data in new]
+    # Another process took one retired file meanwhile: the next one is used instead.
+    os.unlink(free / ids[0])
+    for data, blob_id in zip(new, new_ids):
+        assert store.write_new(data, blob_id) is True
+        assert store.read(blob_id, verify=True) == data  # truncated, nothing of the old bytes left
+    # The two retired files left were taken (renamed out of free/), then new files were created.
+    assert list(free.iterdir()) == [] and list((tmp_path / "blobs" / "tmp").iterdir()) == []
+    # A blob already there: the retired file stays in the pool for the next one.
+    store.delete_many([new_ids[0]], [len(new[0])])
+    assert store.write_new(new[1], new_ids[1]) is False
+    assert [p.name for p in free.iterdir()] == [new_ids[0]]
+    # A new store (a restart) finds the retired files again.
+    again = BlobStore(tmp_path / "blobs")
+    assert again.write_new(b"after a restart", hashlib.sha256(b"after a restart").hexdigest()) is True
+    assert list(free.iterdir()) == []

@@ -129,9 +129,9 @@ def test_wal_synced_before_an_unreferenced_blob_is_deleted(full_store, monkeypat
         events.append("fsync " + os.readlink(f"/proc/self/fd/{fd}").rsplit("/", 1)[-1])
         real_fsync(fd)
 
-    def delete_many(blob_ids):
+    def delete_many(blob_ids, sizes=None):
         events.append("delete")
-        return real_delete(blob_ids)
+        return real_delete(blob_ids, sizes)
 
     monkeypatch.setattr(store_module.os, "fsync", fsync)
     monkeypatch.setattr(full_store.blobs, "delete_many", delete_many)
