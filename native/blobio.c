@@ -20,15 +20,10 @@
 #include <stddef.h>
 #include <unistd.h>
 
-int imc_write_file(const char *temporary, const char *final, const char *data, size_t length)
+/* Write every byte to ``fd`` (open on ``temporary``), close it and rename ``temporary`` to ``final``;
+ * ``temporary`` is removed on any failure. 0 or an errno. */
+static int fill_and_place(int fd, const char *temporary, const char *final, const char *data, size_t length)
 {
-    int fd;
-    do {
-        fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    } while (fd < 0 && errno == EINTR);
-    if (fd < 0) {
-        return errno;
-    }
     size_t done = 0;
     while (done < length) {
         ssize_t n = write(fd, data + done, length - done);
@@ -54,6 +49,18 @@ int imc_write_file(const char *temporary, const char *final, const char *data, s
         return error;
     }
     return 0;
+}
+
+int imc_write_file(const char *temporary, const char *final, const char *data, size_t length)
+{
+    int fd;
+    do {
+        fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        return errno;
+    }
+    return fill_and_place(fd, temporary, final, data, length);
 }
 
 int imc_write_new_file(const char *temporary, const char *final, const char *data, size_t length)
@@ -154,29 +161,5 @@ int imc_write_pooled_file(const char *pooled, const char *temporary, const char 
         unlink(temporary);
         return error;
     }
-    size_t done = 0;
-    while (done < length) {
-        ssize_t n = write(fd, data + done, length - done);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            int error = errno;
-            close(fd);
-            unlink(temporary);
-            return error;
-        }
-        done += (size_t)n;
-    }
-    if (close(fd) != 0 && errno != EINTR) {
-        int error = errno;
-        unlink(temporary);
-        return error;
-    }
-    if (rename(temporary, final) != 0) {
-        int error = errno;
-        unlink(temporary);
-        return error;
-    }
-    return 0;
+    return fill_and_place(fd, temporary, final, data, length);
 }

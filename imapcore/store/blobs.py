@@ -434,6 +434,17 @@ class BlobStore:
                 continue
         return removed
 
+    def drain_pool(self) -> int:
+        """Remove the retired files kept for reuse (``delete_many``), this process's and any other's;
+        how many. Safe beside a live server: one that finds a file gone creates a new one instead."""
+        self._pool.clear()
+        removed = 0
+        for name in os.listdir(self._free_text):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f"{self._free_text}/{name}")
+                removed += 1
+        return removed
+
     def disk_usage(self) -> int:
         total = 0
         for blob_id in self.iter_ids():

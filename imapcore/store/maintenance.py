@@ -165,7 +165,7 @@ def _recount(conn, repair: bool) -> list[str]:
 
 
 def gc(store) -> list[str]:
-    """Remove unreferenced blobs (rows and files) and stale temporaries.
+    """Remove unreferenced blobs (rows and files), stale temporaries and retired files kept for reuse.
 
     Files with no row are unlinked while a write transaction is open, for the same reason as in
     ``Store._collect_unreferenced_locked``: a delivery that has written its file but not committed yet
@@ -187,4 +187,5 @@ def gc(store) -> list[str]:
                 conn.execute("ROLLBACK")
             raise
         store.blobs.clean_temporaries()
+        store.blobs.drain_pool()  # the space of collected files kept for reuse comes back too
     return removed

@@ -94,7 +94,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from . import fulltext, names, schema
-from .appending import _PARSERS, DeliveryOperations, _AppendRequest, _Prepared, _prepared_item
+from .appending import DeliveryOperations, _AppendRequest, _Prepared, _prepared_item
 from .blobs import BlobStore, blob_id_of
 from .connection import BUSY_TIMEOUT_MS, connect
 from .delivery import default_summarize
@@ -391,12 +391,10 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
         not hold yet (to parse, write and flush: ``append_many``, in a worker thread).
 
         With ``new_bytes`` such bytes have their files written here as well, without fsync, and their
-        summary deferred (``deferred_blob``: ``parse_deferred`` makes it later, or a SEARCH first),
-        unless another thread of this process is parsing (``_PARSERS``: then None, nothing written, and
-        this caller never waits). The request then goes through ``sync_append`` (the one blocking step,
-        for a worker thread) before ``commit_append_now``; ``append_prepared`` is the fallback when the
-        writer stays busy, and ``discard_append`` removes the new files of a request that is given up
-        (refused, cancelled)."""
+        summary deferred (``deferred_blob``: ``parse_deferred`` makes it later, or a SEARCH first). The
+        request then goes through ``sync_append`` (the one blocking step, for a worker thread) before
+        ``commit_append_now``; ``append_prepared`` is the fallback when the writer stays busy, and
+        ``discard_append`` removes the new files of a request that is given up (refused, cancelled)."""
         normalized = names.normalize(name)
         reader = self._reader()
         known: list[_Prepared | None] = []
@@ -412,7 +410,7 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
             else:
                 known.append(_prepared_item(raw, blob_id, message, None, False, needs_sync=False))
         if None in known:
-            if not new_bytes or not _PARSERS.acquire(blocking=False):
+            if not new_bytes:
                 return None
             prepared: list[_Prepared] = []
             try:
@@ -422,8 +420,6 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
                 # Rare (a full disk): the removal waits for the writer lock, a commit's length.
                 self._discard_new_blobs(prepared)
                 raise
-            finally:
-                _PARSERS.release()
         else:
             prepared = known
         # The target and the quota are checked by the commit itself (``_append_target``), under the lock.

@@ -151,9 +151,9 @@ async def test_answers_are_the_same_before_and_after_the_deferred_summary(tmp_pa
     from support.server import ImapTestClient, running_server
 
     monkeypatch.setattr(context_module.BackgroundIndexer, "DELAY_S", 3600)  # no background round here
-    # Distinct and small enough for the event loop (context.INLINE_PARSE_BYTES): all deferred.
+    # Distinct and small enough for the event loop (context.INLINE_APPEND_BYTES): all deferred.
     messages = list(dict.fromkeys(raw for _name, raw in sample_mbox(limit=60) + generated(10)
-                                  if raw and len(raw) <= context_module.INLINE_PARSE_BYTES))
+                                  if raw and len(raw) <= context_module.INLINE_APPEND_BYTES))
     assert len(messages) >= 50  # the sample mbox is there (a test that compares nothing would pass)
     async with running_server(tmp_path, users={"alice": "pw"}) as srv:
         client = await ImapTestClient.connect(srv.port)

@@ -164,3 +164,7 @@ def test_collected_small_files_are_written_into_again_instead_of_created(tmp_pat
     again = BlobStore(tmp_path / "blobs")
     assert again.write_new(b"after a restart", hashlib.sha256(b"after a restart").hexdigest()) is True
     assert list(free.iterdir()) == []
+    # What gc calls: the kept files go, their space comes back.
+    store.delete_many([new_ids[2]], [len(new[2])])
+    assert store.drain_pool() == 1 and list(free.iterdir()) == []
+    assert store.write_new(new[2], new_ids[2]) is True  # and writing still works, with a new file
