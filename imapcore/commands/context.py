@@ -152,18 +152,56 @@ class ServerServices:
     indexer: BackgroundIndexer = field(default_factory=lambda: BackgroundIndexer())
 
 
-class BlobCollector:
-    """At most one ``Store.collect_unreferenced`` in a worker thread at a time, for the whole server,
-    in the background.
+class BackgroundRounds:
+    """Work for the whole server done in rounds by one Trio system task at a time, in the background:
+    ``request`` starts the task (it outlives the session that asked and is cancelled with the server),
+    and a request while a round is on asks for one more after it. Only the Trio thread uses it, so
+    plain flags are enough. Subclasses say what a round is (``_round``) and whether work is left
+    without a request (``_more``)."""
+
+    __slots__ = ("running", "again")
+    NAME = "background rounds"
+
+    def __init__(self) -> None:
+        self.running = False
+        self.again = False
+
+    def request(self, store: Store, limiter: trio.CapacityLimiter) -> None:
+        if self.running:
+            self.again = True
+            return
+        self.running = True
+        trio.lowlevel.spawn_system_task(self._run, store, limiter, name=self.NAME)
+
+    async def _run(self, store: Store, limiter: trio.CapacityLimiter) -> None:
+        try:
+            while True:
+                self.again = False  # what is asked from here on, this round takes or the next one
+                await self._round(store, limiter)
+                if not (self.again or self._more(store)):
+                    break
+        except Exception:  # a system task must not raise: the work stays pending for the next round
+            log.exception("%s failed", self.NAME)
+        finally:
+            self.running = False
+
+    async def _round(self, store: Store, limiter: trio.CapacityLimiter) -> None:
+        raise NotImplementedError
+
+    def _more(self, store: Store) -> bool:
+        return False
+
+
+class BlobCollector(BackgroundRounds):
+    """``Store.collect_unreferenced`` in a worker thread, one at a time for the whole server.
 
     A write that frees blobs leaves them to collect (``Store.collection_pending``,
     ``Store.background_collection``). The EXPUNGE that freed them does not wait for their deletion (a WAL
-    fsync, a write transaction and the unlinks; nothing a client can observe): ``request`` starts a Trio
-    system task, which outlives the session that asked and is cancelled with the server. It waits
-    ``GATHER_S`` so that other sessions' expunges join it, and collects again (after as long) while more
-    is pending; requests meanwhile return at once. Only the Trio thread uses this object, so a plain flag is enough."""
+    fsync, a write transaction and the unlinks; nothing a client can observe): a round waits
+    ``GATHER_S`` so that other sessions' expunges join it, and rounds go on while blobs are pending."""
 
-    __slots__ = ("running",)
+    __slots__ = ()
+    NAME = "blob collection"
 
     #: How long a collection waits before each round, so that the expunges of other sessions in the
     #: meantime join it (one transaction, one WAL fsync and one thread hop for all of them). Measured
@@ -173,78 +211,45 @@ class BlobCollector:
     #: later, which nothing a client sees depends on.
     GATHER_S = 0.25
 
-    def __init__(self) -> None:
-        self.running = False
+    async def _round(self, store: Store, limiter: trio.CapacityLimiter) -> None:
+        await trio.sleep(self.GATHER_S)
+        if store.collection_pending:
+            await trio.to_thread.run_sync(store.collect_unreferenced, limiter=limiter)
 
-    def request(self, store: Store, limiter: trio.CapacityLimiter) -> None:
-        if self.running:
-            return  # the collection at work takes these blobs too (it loops while any are pending)
-        self.running = True
-        trio.lowlevel.spawn_system_task(self._collect, store, limiter, name="blob collection")
-
-    async def _collect(self, store: Store, limiter: trio.CapacityLimiter) -> None:
-        try:
-            while True:
-                await trio.sleep(self.GATHER_S)
-                if not store.collection_pending:
-                    break
-                await trio.to_thread.run_sync(store.collect_unreferenced, limiter=limiter)
-        except Exception:  # a system task must not raise: the blobs stay pending for the next one
-            log.exception("background blob collection failed")
-        finally:
-            self.running = False
+    def _more(self, store: Store) -> bool:
+        return store.collection_pending
 
 
-class BackgroundIndexer:
+class BackgroundIndexer(BackgroundRounds):
     """Summarizes the blobs an APPEND stored without their summary (``Store.parse_deferred``) and
     indexes delivered blobs for full-text search (``Store.index_pending``), in worker threads, in the
     background, after such an APPEND or once one finds many waiting for the index (``Store.index_due``),
     instead of in that APPEND's time as a delivery in ``append_many`` does.
 
-    It waits ``DELAY_S`` first: a message expunged meanwhile (a draft saved again, a mix that
-    expunges what it appends) is collected before it is parsed or indexed, instead of being parsed and
-    indexed only to be deleted a moment later. A SEARCH does not wait for it (``Store.search`` parses
-    its mailbox's waiting blobs first), nor do FETCH, SORT and THREAD (they parse such a blob's bytes
-    themselves, as for one the parser could not read). Measured with the issue's 10-client mix and new bytes in
-    every APPEND: indexing in the APPEND took ~19 ms at p90 every 64 deliveries, under the writer
-    lock, for blobs mostly collected already. The indexer is ~10x faster than delivery (#3's
-    figures), so it keeps up without holding deliveries back; the server's periodic round
-    (``server/app.py``) catches what is left on a quiet server. Only the Trio thread uses it."""
+    A round waits ``DELAY_S`` first and takes only what was delivered before: a message expunged
+    meanwhile (a draft saved again, a mix that expunges what it appends) is collected before it is
+    parsed or indexed, instead of being parsed and indexed only to be deleted a moment later. A SEARCH
+    does not wait for it (``Store.search`` parses its mailbox's waiting blobs first), nor do FETCH, SORT
+    and THREAD (they parse such a blob's bytes themselves, as for one the parser could not read).
+    Measured with the issue's 10-client mix and new bytes in every APPEND: indexing in the APPEND took
+    ~19 ms at p90 every 64 deliveries, under the writer lock, for blobs mostly collected already. The
+    indexer is ~10x faster than delivery (#3's figures), so it keeps up without holding deliveries back;
+    the server's periodic round (``server/app.py``) catches what is left on a quiet server."""
 
-    __slots__ = ("running", "again")
+    __slots__ = ()
+    NAME = "full-text indexing"
 
     DELAY_S = 1.0
     BATCH = 1024
 
-    def __init__(self) -> None:
-        self.running = False
-        self.again = False  # asked while a round was on: another round follows, for what came since
-
-    def request(self, store: Store, limiter: trio.CapacityLimiter) -> None:
-        if self.running:
-            self.again = True
+    async def _round(self, store: Store, limiter: trio.CapacityLimiter) -> None:
+        up_to = store.newest_pending_index()  # what was delivered before the delay, no later
+        await trio.sleep(self.DELAY_S)
+        if up_to is None:
             return
-        self.running = True
-        trio.lowlevel.spawn_system_task(self._index, store, limiter, name="full-text indexing")
-
-    async def _index(self, store: Store, limiter: trio.CapacityLimiter) -> None:
-        try:
-            while True:
-                up_to = store.newest_pending_index()  # what was delivered before the delay, no later
-                await trio.sleep(self.DELAY_S)
-                if up_to is not None:
-                    await trio.to_thread.run_sync(store.parse_deferred, None, up_to, limiter=limiter)
-                while up_to is not None:
-                    done = await trio.to_thread.run_sync(store.index_pending, self.BATCH, up_to, limiter=limiter)
-                    if done < self.BATCH:
-                        break
-                if not self.again:
-                    break
-                self.again = False
-        except Exception:  # a system task must not raise: the blobs stay pending for the next round
-            log.exception("background full-text indexing failed")
-        finally:
-            self.running = False
+        await trio.to_thread.run_sync(store.parse_deferred, None, up_to, limiter=limiter)
+        while await trio.to_thread.run_sync(store.index_pending, self.BATCH, up_to, limiter=limiter) >= self.BATCH:
+            pass
 
 
 class SessionContext:
@@ -388,8 +393,7 @@ class SessionContext:
                 return await self._deliver_prepared(request, limiter)
         call = functools.partial(store.append_many, self.user, name, messages, claim_recent_in=claim_recent_in)
         result = await trio.to_thread.run_sync(call, limiter=limiter)
-        if store.background_indexing and store.index_due():
-            self.services.indexer.request(store, limiter)
+        self._index_later(False, limiter)
         return result
 
     async def _deliver_prepared(self, request, limiter: trio.CapacityLimiter) -> AppendResult:
@@ -414,9 +418,15 @@ class SessionContext:
                 with trio.CancelScope(shield=True):
                     await trio.to_thread.run_sync(store.discard_append, request, limiter=limiter)
             raise
-        if request.deferred_parse or store.index_due():
-            self.services.indexer.request(store, limiter)
+        self._index_later(request.deferred_parse, limiter)
         return result
+
+    def _index_later(self, deferred_parse: bool, limiter: trio.CapacityLimiter) -> None:
+        """After a delivery: ask for the background round (``BackgroundIndexer``) if it left summaries
+        to make or many blobs waiting for the full-text index."""
+        store = self.services.store
+        if deferred_parse or store.index_due():
+            self.services.indexer.request(store, limiter)
 
     async def _when_writer_free(self, attempt: Callable[..., T | None], *args: Any) -> T | None:
         """``attempt(*args)`` (a write that returns None when the writer was busy, having written

@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING
 from . import flags as flagcodec
 from . import fulltext, names, uidranges
 from .blobs import blob_id_of
-from .delivery import DEFERRED, ParsedBlob, deferred_blob, prepare_blob
+from .delivery import DEFERRED, ParsedBlob, deferred_blob, insert_header_index, prepare_blob
 from .wakeup import Wakeup
 from .errors import MailboxNotFound, OverQuota, UserNotFound
 from .feed import Change, ChangeKind
@@ -393,14 +393,11 @@ class DeliveryOperations:
         done = 0
         while limit is None or done < limit:
             batch = 256 if limit is None else min(256, limit - done)
-            sql = "SELECT p.num, b.id FROM parse_pending p JOIN blobs b ON b.num = p.num"
-            params: list = []
+            sql = "SELECT p.num, b.id FROM parse_pending p JOIN blobs b ON b.num = p.num WHERE p.num <= ?"
+            params = [fulltext.MAX_NUM if up_to is None else up_to]
             if mailbox_id is not None:
-                sql += " WHERE EXISTS (SELECT 1 FROM messages m WHERE m.blob = p.num AND m.mailbox_id = ?)"
+                sql += " AND EXISTS (SELECT 1 FROM messages m WHERE m.blob = p.num AND m.mailbox_id = ?)"
                 params.append(mailbox_id)
-            if up_to is not None:
-                sql += (" AND" if params else " WHERE") + " p.num <= ?"
-                params.append(up_to)
             rows = self._reader().execute(sql + " ORDER BY p.num LIMIT ?", (*params, batch)).fetchall()
             if not rows:
                 break
@@ -417,8 +414,8 @@ class DeliveryOperations:
                 conn = tx.conn
                 for num, blob in parsed:
                     still = conn.execute(
-                        "DELETE FROM parse_pending WHERE num = ? AND EXISTS (SELECT 1 FROM blobs WHERE num = ? AND id = ?)",
-                        (num, num, blob.blob_id),
+                        "DELETE FROM parse_pending WHERE num = ? "
+                        "AND EXISTS (SELECT 1 FROM blobs WHERE num = ? AND id = ?)", (num, num, blob.blob_id),
                     ).rowcount
                     if not still:
                         continue  # parsed by another process meanwhile, or collected
@@ -430,15 +427,8 @@ class DeliveryOperations:
                          blob.sent_date, blob.sent_day, blob.subject, blob.base_subject, blob.message_id,
                          blob.in_reply_to, blob.refs, num),
                     )
-                    conn.executemany(
-                        "INSERT INTO blob_headers (blob, name, value_folded) VALUES (?, ?, ?)",
-                        [(num, name, value) for name, value in blob.headers],
-                    )
-                    conn.execute(
-                        "INSERT INTO blob_fulltext (num, header, body) VALUES (?, CAST(? AS TEXT), CAST(? AS TEXT))",
-                        (num, blob.header_text, blob.body_text),
-                    )
-                    conn.execute("INSERT INTO fulltext_pending (num) VALUES (?)", (num,))
+                    insert_header_index(conn, num, blob.headers)
+                    fulltext.insert_pending(conn, num, blob.header_text, blob.body_text)
                     done += 1
                     if self._fulltext_backlog is not None:
                         self._fulltext_backlog += 1
@@ -723,10 +713,10 @@ class DeliveryOperations:
             return self._prepare_new(raw, blob_id, message)
 
     def _prepare_new(self, raw: bytes, blob_id: str, message: NewMessage, *, defer_parse: bool = False) -> _Prepared:
-        """Parse bytes the store does not hold (or, ``defer_parse``, leave that for later:
-        ``deferred_blob``) and write their file, not yet durable (the caller holds ``_PARSERS``). A file
-        without a row may be a leftover of a crash, possibly incomplete after a power loss: trusted only
-        if it hashes right (``write_new``); the delivery's sync follows."""
+        """Parse bytes the store does not hold (the caller holds ``_PARSERS``), or with ``defer_parse``
+        leave that for later (``deferred_blob``), and write their file, not yet durable. A file without a
+        row may be a leftover of a crash, possibly incomplete after a power loss: trusted only if it
+        hashes right (``write_new``); the delivery's sync follows."""
         parsed = deferred_blob(raw, blob_id) if defer_parse else prepare_blob(raw, blob_id, self.summarize)
         wrote_blob = self.blobs.write_new(raw, blob_id)
         return _prepared_item(raw, blob_id, message, parsed, wrote_blob, needs_sync=True)

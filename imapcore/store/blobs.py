@@ -179,6 +179,10 @@ class BlobStore:
         validate_blob_id(blob_id)
         return f"{self._root_text}/{blob_id[:2]}/{blob_id}"
 
+    def _temporary(self, blob_id: str) -> str:
+        """A fresh name in ``tmp/`` for a file being written (unique across processes and threads)."""
+        return f"{self._tmp_text}/{blob_id}.{os.getpid()}.{os.urandom(6).hex()}"
+
     def exists(self, blob_id: str) -> bool:
         return os.path.exists(self._path(blob_id))
 
@@ -205,7 +209,7 @@ class BlobStore:
         row before checking its hash (``verified``).
         """
         final = self._path(blob_id)
-        temporary = f"{self._tmp_text}/{blob_id}.{os.getpid()}.{id(data):x}.{os.urandom(4).hex()}"
+        temporary = self._temporary(blob_id)
         if _write_file is not None:
             # One call, one release of the GIL, instead of four (native/blobio.c does exactly the below).
             error = _write_file(temporary.encode(), final.encode(), data, len(data))
@@ -232,14 +236,15 @@ class BlobStore:
     def write_new(self, data: bytes, blob_id: str) -> bool:
         """``write``, unless a file that hashes to its name is already there (one a crash left, say);
         whether it wrote. Like ``write``, not durable before ``sync``. A file of that name whose content
-        is wrong is replaced. With the C extension a new blob takes one call (``imc_write_new_file``)."""
+        is wrong is replaced. The bytes go into a retired file when ``delete_many`` kept one
+        (``imc_write_pooled_file``), else into a new one; with the C extension either takes one call."""
         final = self._path(blob_id)
         while self._pool:
             try:
                 pooled = self._pool.pop()
             except IndexError:  # another thread took the last one
                 break
-            temporary = f"{self._tmp_text}/{blob_id}.{os.getpid()}.{id(data):x}.{os.urandom(4).hex()}"
+            temporary = self._temporary(blob_id)
             if _write_pooled_file is not None:
                 error = _write_pooled_file(pooled.encode(), temporary.encode(), final.encode(), data, len(data))
             else:
@@ -252,7 +257,7 @@ class BlobStore:
             if error != -1:  # -1: another process took that file; try the next one
                 raise OSError(error, os.strerror(error), temporary)
         if _write_new_file is not None:
-            temporary = f"{self._tmp_text}/{blob_id}.{os.getpid()}.{id(data):x}.{os.urandom(4).hex()}"
+            temporary = self._temporary(blob_id)
             error = _write_new_file(temporary.encode(), final.encode(), data, len(data))
             if not error:
                 return True
@@ -325,7 +330,7 @@ class BlobStore:
         new_fanout = not fanout.exists()
         if new_fanout:
             fanout.mkdir(exist_ok=True)
-        temporary = self._tmp / f"{blob_id}.{os.getpid()}.{id(data):x}.{os.urandom(4).hex()}"
+        temporary = self._temporary(blob_id)
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             view = memoryview(data)
@@ -336,7 +341,8 @@ class BlobStore:
                 os.fsync(fd)
         except BaseException:
             os.close(fd)
-            temporary.unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
             raise
         os.close(fd)
         # rename is atomic: a reader sees either no file or the complete one.

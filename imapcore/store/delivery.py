@@ -63,6 +63,12 @@ class ParsedBlob:
 PARSED, UNPARSABLE, DEFERRED = 1, 0, 2
 
 
+def insert_header_index(conn, num: int, headers: tuple[tuple[str, str], ...]) -> None:
+    """Blob ``num``'s rows of the header index (``ParsedBlob.headers``), for SEARCH HEADER and the like."""
+    conn.executemany("INSERT INTO blob_headers (blob, name, value_folded) VALUES (?, ?, ?)",
+                     [(num, name, value) for name, value in headers])
+
+
 def default_summarize(raw: bytes):
     from imapcore.mail import summarize
 

@@ -141,6 +141,14 @@ def insert(conn, num: int, header: str | bytes, body: str | bytes, header_terms:
     )
 
 
+def insert_pending(conn, num: int, header: bytes, body: bytes) -> None:
+    """Store blob ``num``'s search-folded texts (UTF-8, stored as TEXT) and leave its words to
+    ``index_pending`` (what a delivery does, "Deferred indexing")."""
+    conn.execute("INSERT INTO blob_fulltext (num, header, body) VALUES (?, CAST(? AS TEXT), CAST(? AS TEXT))",
+                 (num, header, body))
+    conn.execute("INSERT INTO fulltext_pending (num) VALUES (?)", (num,))
+
+
 def delete(conn, num: int) -> bool:
     """Remove blob ``num`` from both tables; False if it had no full-text row.
 
@@ -179,6 +187,10 @@ def delete_many(conn, nums: list[int]) -> None:
         conn.execute(f"DELETE FROM blob_fulltext WHERE num IN ({marks})", chunk)
 
 
+#: The largest blob number SQLite can give (a rowid), for "no bound" in ``up_to``.
+MAX_NUM = 2**63 - 1
+
+
 def index_pending(store, limit: int = 256, up_to: int | None = None) -> int:
     """Index up to ``limit`` pending blobs (oldest first; only numbers up to ``up_to`` if given) in one
     transaction; how many were indexed.
@@ -192,8 +204,9 @@ def index_pending(store, limit: int = 256, up_to: int | None = None) -> int:
     # value FTS5 gets from a str, without two conversions in Python per text).
     rows = store._reader().execute(
         "SELECT p.num, b.id, CAST(c.header AS BLOB), CAST(c.body AS BLOB) FROM fulltext_pending p "
-        "JOIN blobs b ON b.num = p.num JOIN blob_fulltext c ON c.num = p.num WHERE p.num <= ? ORDER BY p.num LIMIT ?",
-        (up_to if up_to is not None else -1 & 0x7FFFFFFFFFFFFFFF, limit),
+        "JOIN blobs b ON b.num = p.num JOIN blob_fulltext c ON c.num = p.num WHERE p.num <= ? "
+        "ORDER BY p.num LIMIT ?",
+        (MAX_NUM if up_to is None else up_to, limit),
     ).fetchall()
     if not rows:
         return 0

@@ -26,7 +26,7 @@ blob of a delivery in progress (it is only reported, never removed by fsck).
 from __future__ import annotations
 
 from . import fulltext, uidranges
-from .delivery import prepare_blob
+from .delivery import insert_header_index, prepare_blob
 from .errors import BlobCorrupt, BlobMissing
 from .records import FsckReport
 
@@ -94,10 +94,7 @@ def _reindex_missing(store, conn, unreadable: set[str], repair: bool) -> list[st
             continue
         parsed = prepare_blob(store.blobs.read(blob_id), blob_id, store.summarize)
         conn.execute("DELETE FROM blob_headers WHERE blob = ?", (num,))
-        conn.executemany(
-            "INSERT INTO blob_headers (blob, name, value_folded) VALUES (?, ?, ?)",
-            [(num, header, value) for header, value in parsed.headers],
-        )
+        insert_header_index(conn, num, parsed.headers)
         fulltext.insert(conn, num, parsed.header_text, parsed.body_text, parsed.header_terms, parsed.body_terms)
     return repaired
 

@@ -397,31 +397,28 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
         ``discard_append`` removes the new files of a request that is given up (refused, cancelled)."""
         normalized = names.normalize(name)
         reader = self._reader()
-        known: list[_Prepared | None] = []
-        blob_ids = []
+        # First only reads, so that a request given up here (None) has written nothing.
+        found: list[tuple[bytes, str, bool]] = []  # (bytes, blob id, held by the store)
         for message in messages:
             raw = bytes(message.raw)
             blob_id = blob_id_of(raw)
-            blob_ids.append(blob_id)
-            if reader.execute("SELECT 1 FROM blobs WHERE id = ?", (blob_id,)).fetchone() is None:
-                known.append(None)  # new bytes
-            elif not self.blobs.exists(blob_id):
+            held = reader.execute("SELECT 1 FROM blobs WHERE id = ?", (blob_id,)).fetchone() is not None
+            if held and not self.blobs.exists(blob_id):
                 return None  # collected meanwhile: to be written again durably (``append_many``)
-            else:
-                known.append(_prepared_item(raw, blob_id, message, None, False, needs_sync=False))
-        if None in known:
-            if not new_bytes:
+            if not held and not new_bytes:
                 return None
-            prepared: list[_Prepared] = []
-            try:
-                for message, blob_id, item in zip(messages, blob_ids, known):
-                    prepared.append(item or self._prepare_new(bytes(message.raw), blob_id, message, defer_parse=True))
-            except BaseException:
-                # Rare (a full disk): the removal waits for the writer lock, a commit's length.
-                self._discard_new_blobs(prepared)
-                raise
-        else:
-            prepared = known
+            found.append((raw, blob_id, held))
+        prepared: list[_Prepared] = []
+        try:
+            for message, (raw, blob_id, held) in zip(messages, found):
+                prepared.append(
+                    _prepared_item(raw, blob_id, message, None, False, needs_sync=False) if held
+                    else self._prepare_new(raw, blob_id, message, defer_parse=True)
+                )
+        except BaseException:
+            # Rare (a full disk): the removal waits for the writer lock, a commit's length.
+            self._discard_new_blobs(prepared)
+            raise
         # The target and the quota are checked by the commit itself (``_append_target``), under the lock.
         return _AppendRequest(user, normalized, prepared, claim_recent_in=claim_recent_in)
 
