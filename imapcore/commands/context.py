@@ -29,6 +29,7 @@ import trio
 from imapcore.protocol import codes
 from imapcore.protocol.responses import ContinuationRequest, Response, Status, StatusResponse
 
+from .flushwait import wait_flushed
 from .selected import SelectedMailbox
 
 log = logging.getLogger(__name__)
@@ -150,6 +151,7 @@ class ServerServices:
     write_limiter: trio.CapacityLimiter | None = None  # writes (default: ``store_limiter``)
     collector: BlobCollector = field(default_factory=lambda: BlobCollector())
     indexer: BackgroundIndexer = field(default_factory=lambda: BackgroundIndexer())
+    checkpointer: WalCheckpoints = field(default_factory=lambda: WalCheckpoints())
 
 
 class BackgroundRounds:
@@ -250,6 +252,18 @@ class BackgroundIndexer(BackgroundRounds):
         await trio.to_thread.run_sync(store.parse_deferred, None, up_to, limiter=limiter)
         while await trio.to_thread.run_sync(store.index_pending, self.BATCH, up_to, limiter=limiter) >= self.BATCH:
             pass
+
+
+class WalCheckpoints(BackgroundRounds):
+    """``Store.checkpoint`` in a worker thread, for durable commits the event loop awaited itself
+    (``flushwait``): ``Store.wait_durable`` checkpoints a grown WAL in its caller's thread, which such a
+    commit has not got."""
+
+    __slots__ = ()
+    NAME = "WAL checkpoint"
+
+    async def _round(self, store: Store, limiter: trio.CapacityLimiter) -> None:
+        await trio.to_thread.run_sync(store.checkpoint, limiter=limiter)
 
 
 class SessionContext:
@@ -403,7 +417,12 @@ class SessionContext:
         handed_over = False
         try:
             if request.needs_sync:
-                await _in_thread_to_the_end(store.sync_append, request)
+                flush = store.append_flush(request)
+                if flush is None:
+                    await _in_thread_to_the_end(store.sync_append, request)
+                else:
+                    await wait_flushed(*flush, _in_thread_to_the_end)
+                    store.append_synced(request)
             now = await self._when_writer_free(store.commit_append_now, request)
             if now is None:  # the writer stayed busy: the group commit, which cleans up after itself
                 async with limiter:
@@ -412,7 +431,9 @@ class SessionContext:
             handed_over = True  # committed
             result, wal_ticket = now
             if wal_ticket:
-                await _in_thread_to_the_end(store.wait_durable, wal_ticket)
+                await wait_flushed(store.wal_flush, wal_ticket, _in_thread_to_the_end)
+                if store.checkpoint_due():
+                    self.services.checkpointer.request(store, limiter)
         except BaseException:
             if not handed_over and request.wrote_files:
                 with trio.CancelScope(shield=True):

@@ -36,7 +36,7 @@ from pathlib import Path
 from imapcore._native import use_c
 
 from .errors import BlobCorrupt, BlobMissing, InvalidBlobId
-from .syncing import GroupSync
+from .syncing import SYNCFS, FlusherGroupSync, GroupSync, group_sync
 
 _BLOB_ID = re.compile(r"[0-9a-f]{64}\Z")
 
@@ -83,8 +83,10 @@ _write_pooled_file = None if _write_file is None else _cblobio.imc_write_pooled_
 #: whose file is kept. On the test machine's ext4 (no journal) creating a file cost 0.4 ms of system time
 #: once files had been deleted recently (the allocator skips recently deleted inodes), writing into a
 #: retired one 0.09 ms with its renames; the bounds keep at most POOL_FILES * POOL_MAX_BYTES of space
-#: held per process.
-POOL_FILES = 128
+#: held per process (64 MiB; ``imapcore gc`` gives it back). 128 files were too few: a collection round
+#: (``BlobCollector``, every 0.25 s) of the issue's mix frees ~175 blobs per worker, and the deliveries
+#: after the 128 reused ones created files again (5% of an APPEND+EXPUNGE's CPU in ext4_create).
+POOL_FILES = 1024
 POOL_MAX_BYTES = 64 * 1024
 
 #: From this many blobs in one ``sync`` call, one syncfs(2) replaces the per-file fsyncs.
@@ -149,9 +151,11 @@ class BlobStore:
         if sync_mode not in ("fsync", "syncfs"):
             raise ValueError("sync_mode must be 'fsync' or 'syncfs'")
         self.sync_mode = sync_mode
-        self._syncfs_group = GroupSync(self._syncfs)
         self.root = Path(root)
         self._root_text = str(self.root)
+        self._syncfs_group = (
+            group_sync(self._syncfs, SYNCFS, self._root_text) if _syncfs is not None else GroupSync(self._syncfs)
+        )
         self._tmp_text = f"{self._root_text}/tmp"
         self.durable = durable
         self._tmp = self.root / "tmp"
@@ -310,6 +314,14 @@ class BlobStore:
         for fanout in sorted({blob_id[:2] for blob_id in blob_ids}):
             _fsync_dir(f"{self._root_text}/{fanout}")
 
+    def sync_ticket(self) -> tuple[GroupSync | FlusherGroupSync, int] | None:
+        """``sync(..., coalesce=True)`` for a caller that awaits the flush itself (the event loop:
+        ``imapcore/commands/flushwait.py``): the syncfs group and a ticket covering every file written so
+        far, or None where it has nothing to wait for (not durable) or no syncfs(2) (``sync`` then)."""
+        if _syncfs is None or not self.durable:
+            return None
+        return self._syncfs_group, self._syncfs_group.note()
+
     def _syncfs(self) -> None:
         fd = os.open(self._root_text, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
         try:
@@ -420,6 +432,10 @@ class BlobStore:
                 name = entry.name
                 if _BLOB_ID.match(name) and name[:2] == fanout.name:
                     yield name
+
+    def close(self) -> None:
+        """Stop the flusher thread of ``sync`` (syncing.py), if it has one."""
+        self._syncfs_group.close()
 
     def clean_temporaries(self, older_than_s: float = 3600.0) -> int:
         """Remove leftovers of writes interrupted by a crash; returns how many were removed.

@@ -104,7 +104,7 @@ from .locking import LOCK_FILE_NAME, WriterLock
 from .mailboxes import MailboxOperations
 from .messages import FETCH_FIELDS, MessageOperations
 from .records import AppendResult, NewMessage, QuotaUsage, UserInfo
-from .syncing import GroupSync, WalCheckpointer
+from .syncing import FSYNC_FILE, FlusherGroupSync, GroupSync, WalCheckpointer, group_sync
 from .uidsets import UidSets
 
 T = TypeVar("T")
@@ -160,8 +160,10 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
         self._writer_synchronous = self.synchronous
         # Every commit takes a ticket; a durable one waits, after the writer lock is released, for a WAL
         # fsync that covers it, shared with every other commit waiting at the same time (syncing.py).
-        self._wal_sync = GroupSync(self._fsync_wal_file)
+        self.db_path = self.data_dir / "meta.sqlite3"
+        self._wal_sync = group_sync(self._fsync_wal_file, FSYNC_FILE, f"{self.db_path}-wal")
         #: Test seam: called in the thread running a WAL fsync, before it (the fsync is then "in progress").
+        #: Only the Python twin of the flusher calls it (``IMAPCORE_PURE_PYTHON=1``).
         self.before_wal_fsync: Callable[[], None] | None = None
         self._defer_collection = False  # inside ``call_if_writer_free``: blob collection waits
         #: Blobs lost their last reference in a ``call_if_writer_free`` write: run ``collect_unreferenced``.
@@ -171,7 +173,6 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
         #: run later (the server: in the background, many expunges at once). False: collected at once.
         self.background_collection = False
         self.summarize = summarize or default_summarize
-        self.db_path = self.data_dir / "meta.sqlite3"
         self._checkpointer = WalCheckpointer(self.db_path, connect)  # checkpoints outside the writer lock
         # Re-entrant so that ``call_if_writer_free`` can hold it around a method that takes it again;
         # ``process_shared`` (several server processes on this data directory) adds an flock (locking.py).
@@ -217,6 +218,8 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
                 conn.close()
             self._readers.clear()
         self._checkpointer.close()  # after every connection of this store (syncing.py, frames_behind)
+        self._wal_sync.close()
+        self.blobs.close()
 
     def __enter__(self) -> Store:
         return self
@@ -426,6 +429,16 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
         """Blob before metadata: make the files ``prepare_append_now`` wrote durable (blocking; one
         syncfs shared with every delivery of this process flushing at the same time)."""
         self.blobs.sync((item.blob_id for item in request.prepared if item.needs_sync), coalesce=True)
+        self.append_synced(request)
+
+    def append_flush(self, request: _AppendRequest) -> tuple[GroupSync | FlusherGroupSync, int] | None:
+        """``sync_append`` for a caller that awaits the flush itself (the event loop: ``flushwait``): the
+        group flush and ticket covering the request's new files, to await before ``append_synced``; or
+        None, and ``sync_append`` does it (blocking)."""
+        return self.blobs.sync_ticket() if self.blobs.durable else None
+
+    def append_synced(self, request: _AppendRequest) -> None:
+        """The flush of ``append_flush`` has covered the request's new files."""
         request.prepared = [replace(item, needs_sync=False) if item.needs_sync else item for item in request.prepared]
 
     def append_prepared(self, request: _AppendRequest) -> AppendResult:
@@ -467,6 +480,21 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
     def wait_durable(self, wal_ticket: int) -> None:
         """Block until the commit of ``wal_ticket`` (``append_now``) is on disk: a WAL fsync, shared."""
         self._wait_durable(wal_ticket)
+
+    @property
+    def wal_flush(self) -> GroupSync | FlusherGroupSync:
+        """The WAL fsync ``wait_durable`` waits for, for a caller that awaits it itself (the event loop:
+        ``flushwait``), then calls ``checkpoint_due``."""
+        return self._wal_sync
+
+    def checkpoint_due(self) -> bool:
+        """After a durable commit awaited outside ``wait_durable``: the WAL has grown enough for
+        ``checkpoint`` (what ``wait_durable`` runs itself)."""
+        return self._checkpointer.due()
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the database if it has grown (``WalCheckpointer``; blocking)."""
+        self._checkpointer.maybe_run()
 
     def _set_writer_synchronous(self, level: str) -> None:
         """``PRAGMA synchronous`` on the writer, between transactions (SQLite refuses it inside one)."""

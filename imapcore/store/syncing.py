@@ -1,5 +1,10 @@
 """``GroupSync``: one flush (an fsync, a syncfs) shared by every thread that needs it.
 
+``group_sync`` makes one: ``FlusherGroupSync`` when the C part ``native/flusher.c`` is built (the flush
+runs in a thread of its own that never takes the GIL, and the event loop can await it without a worker
+thread: ``imapcore/commands/flushwait.py``), otherwise ``GroupSync``, its Python twin, where the first
+waiting thread flushes for everyone. Both hand out tickets and coalesce flushes the same way.
+
 A thread that has written something it must make durable before going on (a committed WAL frame, a
 blob file) takes a *ticket* with ``note()`` right after the write, then calls ``wait(ticket)``. A flush
 covers every write noted before the flush *started*: the flush reads the ticket counter first, then
@@ -24,9 +29,24 @@ import sys
 import threading
 from collections.abc import Callable
 
+from imapcore._native import use_c
+
+try:
+    from imapcore._cflusher import ffi as _ffi, lib as _lib
+except ImportError:  # not built (no compiler at install time)
+    _ffi = _lib = None
+
+#: What a flush is (``group_sync``): an fsync of one file (missing: nothing to flush), a syncfs(2) of the
+#: file system holding one directory.
+FSYNC_FILE = "fsync"
+SYNCFS = "syncfs"
+
 
 class GroupSync:
     """Coalesces ``flush()`` calls across threads; thread-safe."""
+
+    #: No descriptor to await: the event loop waits in a worker thread (``flushwait.wait_flushed``).
+    notify_fd: int | None = None
 
     def __init__(self, flush: Callable[[], None]):
         self._flush = flush
@@ -77,6 +97,78 @@ class GroupSync:
             self.flushes += 1
             self._covered = max(self._covered, target)
             self._changed.notify_all()
+
+    def close(self) -> None:
+        """Nothing to release (``FlusherGroupSync.close`` stops its thread)."""
+
+
+class FlusherGroupSync:
+    """``GroupSync`` with its flush made by a C thread that never takes the GIL (``native/flusher.c``).
+
+    Threads ``wait`` as with ``GroupSync`` (in C, the GIL released). The event loop ``request``s a flush
+    covering a ticket and learns of each finished flush from ``notify_fd`` (an eventfd, readable once a
+    flush has ended), then asks ``done``: no worker thread, no GIL hand-off. A failed flush fails every
+    ticket it covered for good (``OSError`` with its errno).
+    """
+
+    __slots__ = ("_handle", "notify_fd", "what", "__weakref__")
+
+    def __init__(self, kind: str, path: str):
+        handle = _lib.imc_flusher_new(_lib.IMC_FLUSH_SYNCFS if kind == SYNCFS else _lib.IMC_FLUSH_FSYNC,
+                                      os.fsencode(path))
+        if handle == _ffi.NULL:
+            raise OSError(f"cannot make a flusher for {path}")
+        self._handle = _ffi.gc(handle, _lib.imc_flusher_free)
+        self.notify_fd: int | None = _lib.imc_flusher_fd(handle)
+        self.what = f"{kind} {path}"
+
+    def note(self) -> int:
+        """A ticket for a write that has just completed."""
+        return _lib.imc_flusher_note(self._handle)
+
+    @property
+    def pending(self) -> bool:
+        """Whether some noted write is not known durable yet."""
+        return bool(_lib.imc_flusher_pending(self._handle))
+
+    @property
+    def flushes(self) -> int:
+        """How many flushes succeeded (benchmarks and tests read it)."""
+        return _lib.imc_flusher_flushes(self._handle)
+
+    def wait(self, ticket: int) -> None:
+        """Return once a flush that started after ``ticket`` was noted has finished (blocking)."""
+        self._check(-_lib.imc_flusher_wait(self._handle, ticket))
+
+    def request(self, ticket: int) -> bool:
+        """Have a flush covering ``ticket`` made, without waiting: True if it is durable already.
+        Otherwise ``notify_fd`` becomes readable when a flush ends; ``done`` then says."""
+        return self._check(_lib.imc_flusher_request(self._handle, ticket))
+
+    def done(self, ticket: int) -> bool:
+        """Whether ``ticket`` is durable; ``OSError`` if its flush failed."""
+        return self._check(_lib.imc_flusher_state(self._handle, ticket))
+
+    def _check(self, state: int) -> bool:
+        if state < 0:
+            raise OSError(-state, f"a shared flush failed ({self.what}): {os.strerror(-state)}")
+        return state > 0
+
+    def close(self) -> None:
+        """Stop the thread (after the flush it may be making). Nobody may wait any more."""
+        _ffi.release(self._handle)
+        self.notify_fd = None
+
+
+def group_sync(flush: Callable[[], None], kind: str, path: str) -> GroupSync | FlusherGroupSync:
+    """The group flush of ``path`` (``kind``: ``FSYNC_FILE`` or ``SYNCFS``): in C when built and allowed
+    (``imapcore._native.use_c``), else ``GroupSync(flush)``, with ``flush`` doing the same in Python."""
+    if use_c(_lib):
+        try:
+            return FlusherGroupSync(kind, path)
+        except OSError:
+            pass  # no eventfd or memory left: the Python twin does the same, in the waiting thread
+    return GroupSync(flush)
 
 
 #: ``-shm`` descriptors of closed stores whose file other connections still used (never closed).
@@ -149,8 +241,12 @@ class WalCheckpointer:
             else:
                 _LEFT_OPEN.append(fd)
 
+    def due(self) -> bool:
+        """Whether ``maybe_run`` would checkpoint now."""
+        return self.frames_behind() >= self._pages
+
     def maybe_run(self) -> None:
-        if self.frames_behind() < self._pages:
+        if not self.due():
             return
         if not self._running.acquire(blocking=False):
             return

@@ -58,13 +58,13 @@ async def test_an_append_cancelled_while_the_writer_is_busy_removes_its_file(tmp
     raw = _message(3)
     scope = trio.CancelScope()
     flushed = threading.Event()
-    sync_append = store.sync_append
+    append_synced = store.append_synced
 
-    def observed_sync_append(request):  # to cancel once the file is durable and the commit waits
-        sync_append(request)
+    def observed_append_synced(request):  # to cancel once the file is durable and the commit waits
+        append_synced(request)
         flushed.set()
 
-    monkeypatch.setattr(store, "sync_append", observed_sync_append)
+    monkeypatch.setattr(store, "append_synced", observed_append_synced)
 
     async def append():
         with scope:
@@ -75,7 +75,7 @@ async def test_an_append_cancelled_while_the_writer_is_busy_removes_its_file(tmp
             nursery.start_soon(append)
             with trio.fail_after(10):
                 while not flushed.is_set():
-                    await trio.sleep(0.001)  # parsed and written on the event loop, flushed in a thread
+                    await trio.sleep(0.001)  # parsed and written on the event loop, then flushed
             await trio.testing.wait_all_tasks_blocked()  # ... and now trying the writer
             assert store.blobs.exists(blob_id_of(raw))
             scope.cancel()  # the client went away

@@ -13,7 +13,10 @@ from support.store_corpus import make_message
 
 
 @pytest.fixture
-def full_store(tmp_path):
+def full_store(tmp_path, monkeypatch):
+    # The Python twin of the WAL flusher (syncing.GroupSync): these tests watch its fsync calls and use
+    # its seam (``before_wal_fsync``); tests/store/test_flusher.py holds the C flusher to the same contract.
+    monkeypatch.setenv("IMAPCORE_PURE_PYTHON", "1")
     with Store.open(tmp_path / "data", durable=False, synchronous="FULL") as opened:
         opened.create_user("alice")
         yield opened

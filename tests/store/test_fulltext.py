@@ -139,6 +139,8 @@ def test_written_blobs_become_durable_with_sync(tmp_path, sync_mode):
 def test_sync_fsyncs_each_file_and_each_fanout_directory_once(tmp_path, monkeypatch):
     from imapcore.store import blobs as blobs_module
 
+    monkeypatch.setenv("IMAPCORE_PURE_PYTHON", "1")  # the Python flush (GroupSync), whose syncfs is patched here
+
     blobs = BlobStore(tmp_path / "blobs")
     synced = []
     real_fsync = blobs_module.os.fsync
@@ -168,6 +170,8 @@ def test_syncfs_mode_shares_one_syncfs_among_waiting_deliveries(tmp_path, monkey
     import threading
 
     from imapcore.store import blobs as blobs_module
+
+    monkeypatch.setenv("IMAPCORE_PURE_PYTHON", "1")  # the Python flush (GroupSync), whose syncfs is patched here
 
     calls = []
     running, release = threading.Event(), threading.Event()
