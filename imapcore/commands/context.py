@@ -48,7 +48,7 @@ T = TypeVar("T")
 #: several ms (GIL hand-offs, and waiting for a thread while others sit in fsync).
 INLINE_READS = frozenset({
     "mailbox", "mailbox_by_id", "select", "status", "status_by_id", "statuses", "subscriptions",
-    "list_mailboxes", "uids", "keywords", "user", "users", "quota", "changed_since", "vanished_since",
+    "list_mailboxes", "mailbox_names", "uids", "keywords", "user", "users", "quota", "changed_since", "vanished_since",
     "blob_id",
 })
 
@@ -283,6 +283,7 @@ class SessionContext:
         "_untagged",
         "inline_calls",
         "mailbox_ids",
+        "list_cache",
     )
 
     def __init__(
@@ -308,6 +309,8 @@ class SessionContext:
         self.inline_calls = 0
         #: Mailbox ids by name, as this session last opened them (a hint ``SelectedMailbox.open`` checks).
         self.mailbox_ids: dict[tuple[str | None, str], int] = {}
+        #: The last plain LIST's answer: (what it was computed from, its bytes); see ``mailboxes.list_``.
+        self.list_cache: tuple[tuple, bytes] | None = None
 
     # --- shared services ---------------------------------------------------------------------------
 

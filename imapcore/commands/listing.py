@@ -32,7 +32,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from imapcore.store import MailboxInfo
+from imapcore.store import MailboxInfo, MailboxName
 
 DELIMITER = "/"
 
@@ -118,7 +118,8 @@ class _Matcher:
         return False
 
 
-def list_entries(mailboxes: Iterable[MailboxInfo], subscriptions: Iterable[str], request: ListRequest) -> list[ListEntry]:
+def list_entries(mailboxes: Iterable[MailboxInfo | MailboxName], subscriptions: Iterable[str],
+                 request: ListRequest) -> list[ListEntry]:
     """The LIST responses for ``request`` over this user's mailboxes and subscriptions (module docstring)."""
     existing = {info.name: info for info in mailboxes}
     subscribed = set(subscriptions)

@@ -24,7 +24,7 @@ from __future__ import annotations
 from imapcore.protocol import codes
 from imapcore.protocol.codes import Code, ResponseCode
 from imapcore.protocol.errors import BadCommand, CommandFailed
-from imapcore.protocol.responses import AString, Atom, DataResponse
+from imapcore.protocol.responses import AString, Atom, DataResponse, UntaggedBytes
 from imapcore.store import MailboxStatus
 from imapcore.syntax import commands as c
 from imapcore.syntax.model import SearchKey
@@ -170,24 +170,40 @@ async def list_(ctx: SessionContext, cmd: c.List) -> Completion:
         children=not extended or "CHILDREN" in returns,
     )
     store = ctx.store
-    mailboxes = await ctx.run_store(store.list_mailboxes, ctx.user)
+    mailboxes = await ctx.run_store(store.mailbox_names, ctx.user)
     # Subscriptions only matter when selected or returned (``list_entries``); a plain LIST skips the read.
     uses_subscriptions = request.select_subscribed or request.return_subscribed
     subscriptions = await ctx.run_store(store.subscriptions, ctx.user) if uses_subscriptions else ()
+    if not status_items:
+        # The answer is a function of the mailboxes' names and special uses, the subscriptions, the
+        # request and the name encoding: a mail client's LIST at every check gets the bytes it got last
+        # time when none of those changed (read anyway: never stale), without building them again.
+        key = (request, ctx.utf8, tuple(mailboxes), tuple(subscriptions))
+        cached = ctx.list_cache
+        if cached is None or cached[0] != key:
+            responses = [_list_response(ctx, entry) for entry in listing.list_entries(mailboxes, subscriptions, request)]
+            cached = ctx.list_cache = (key, b"".join([response.to_bytes(ctx.utf8) for response in responses]))
+        if cached[1]:
+            ctx.untagged(UntaggedBytes(cached[1]))
+        return Completion(text="LIST completed")
     entries = listing.list_entries(mailboxes, subscriptions, request)
     # RFC 5819: one store read gives every mailbox's counters, whatever the number of entries.
-    statuses = await ctx.run_store(store.statuses, ctx.user) if status_items else {}
+    statuses = await ctx.run_store(store.statuses, ctx.user)
     for entry in entries:
-        items: tuple = (Atom("LIST"), tuple(Atom(a) for a in entry.attributes), DELIMITER, wire_name(ctx, entry.name))
-        if entry.child_info:
-            items += (("CHILDINFO", entry.child_info),)  # RFC 5258 §3.5
-        ctx.untagged(DataResponse(items))
+        ctx.untagged(_list_response(ctx, entry))
         status = statuses.get(entry.name)
         if status is not None:
             # RFC 5819 §2: the STATUS response follows the mailbox's LIST response.
             reclaimable = await _reclaimable(ctx, status, status_items)
             _queue_status(ctx, entry.name, status, status_items, reclaimable)
     return Completion(text="LIST completed")
+
+
+def _list_response(ctx: SessionContext, entry: listing.ListEntry) -> DataResponse:
+    items: tuple = (Atom("LIST"), tuple(Atom(a) for a in entry.attributes), DELIMITER, wire_name(ctx, entry.name))
+    if entry.child_info:
+        items += (("CHILDINFO", entry.child_info),)  # RFC 5258 §3.5
+    return DataResponse(items)
 
 
 def mutf7_pattern(ctx: SessionContext, text: str) -> str:

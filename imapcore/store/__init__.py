@@ -80,6 +80,7 @@ from .records import (
     FlagChange,
     FsckReport,
     MailboxInfo,
+    MailboxName,
     MailboxSnapshot,
     MailboxStatus,
     NewMessage,

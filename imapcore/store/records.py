@@ -22,6 +22,13 @@ class UserInfo:
     used_messages: int
 
 
+class MailboxName(NamedTuple):
+    """What a plain LIST needs of a mailbox (``Store.mailbox_names``): a tuple, cheap to make."""
+
+    name: str
+    special_use: str | None
+
+
 @dataclass(frozen=True, slots=True)
 class MailboxInfo:
     """One mailbox. ``mailbox_id`` is the RFC 8474 MAILBOXID (stable across RENAME); ``id`` is ours."""

@@ -100,3 +100,30 @@ async def test_append_to_the_selected_mailbox_is_recent_there_only(session):
     untagged, tagged = await b.run(b"APPEND Drafts {%d+}\r\n" % len(MESSAGE) + MESSAGE)
     assert tagged.startswith("OK [APPENDUID") and untagged == ["* 1 EXISTS"]
     assert "* 1 RECENT" in await c.ok("SELECT Drafts")
+
+
+async def test_the_same_list_again_sees_every_change_of_the_other_session(session):
+    """A repeated LIST answers from what it last sent when nothing changed (``mailboxes.list_``): each
+    change of the mailbox tree, of a special use or of a subscription shows in the next identical LIST,
+    and so does the switch to UTF-8 names."""
+    a, b = await session(), await session()
+    plain = 'LIST "" "Pro*"'
+    subscribed = 'LIST (SUBSCRIBED) "" "Pro*"'
+    assert await b.ok(plain) == []
+    await a.ok("CREATE Projekt")
+    assert await b.ok(plain) == ['* LIST (\\HasNoChildren) "/" Projekt']
+    assert await b.ok(plain) == ['* LIST (\\HasNoChildren) "/" Projekt']  # unchanged: the same bytes
+    await a.ok("CREATE Projekt/Q3")
+    assert await b.ok(plain) == ['* LIST (\\HasChildren) "/" Projekt', '* LIST (\\HasNoChildren) "/" Projekt/Q3']
+    assert await b.ok(subscribed) == []
+    await a.ok("SUBSCRIBE Projekt/Q3")
+    assert await b.ok(subscribed) == ['* LIST (\\Subscribed) "/" Projekt/Q3']
+    await a.ok("UNSUBSCRIBE Projekt/Q3")
+    assert await b.ok(subscribed) == []
+    await a.ok("DELETE Projekt/Q3")
+    await a.ok("CREATE Proben (USE (\\Archive))")
+    assert await b.ok(plain) == ['* LIST (\\HasNoChildren \\Archive) "/" Proben', '* LIST (\\HasNoChildren) "/" Projekt']
+    await a.ok("CREATE Pr&APw-fung")  # "Prüfung" in modified UTF-7
+    assert '* LIST (\\HasNoChildren) "/" Pr&APw-fung' in await b.ok('LIST "" "Pr*"')
+    await b.ok("ENABLE UTF8=ACCEPT")
+    assert '* LIST (\\HasNoChildren) "/" "Prüfung"' in await b.ok('LIST "" "Pr*"')
