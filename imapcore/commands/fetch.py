@@ -204,12 +204,24 @@ def _plan(items: tuple[c.FetchItem, ...], uid: bool, changed_since: bool, read_o
 @functools.lru_cache(maxsize=4096)
 def ordered_flags(flags: frozenset[str], recent: bool) -> tuple[str, ...]:
     """System flags first in the usual order, ``\\Recent`` for rev1 (RFC 3501 §2.3.2), then keywords
-    sorted: the order Dovecot writes them in."""
-    ordered = [flag for flag in SYSTEM_FLAGS if flag in flags]
-    if recent:
-        ordered.append("\\Recent")
-    ordered += sorted(flag for flag in flags if flag not in SYSTEM_FLAGS)
-    return tuple(ordered)
+    sorted: the order Dovecot writes them in. Remembered: a mailbox has few distinct flag sets, and
+    FETCH FLAGS asks for this once per message (the store's flag sets are themselves shared objects,
+    whose hash is computed once)."""
+    key = (flags, recent)
+    ordered = _ORDERED.get(key)
+    if ordered is None:
+        if len(_ORDERED) >= _ORDERED_MAX:
+            _ORDERED.clear()
+        listed = [flag for flag in SYSTEM_FLAGS if flag in flags]
+        if recent:
+            listed.append("\\Recent")
+        listed += sorted(flag for flag in flags if flag not in SYSTEM_FLAGS)
+        ordered = _ORDERED[key] = tuple(listed)
+    return ordered
+
+
+_ORDERED: dict[tuple[frozenset[str], bool], tuple[str, ...]] = {}
+_ORDERED_MAX = 4096
 
 
 def _content(raw: bytes, parsed, request: BodyRequest) -> tuple[bytes, bytes | None] | tuple[bytes, bytes, bool]:
