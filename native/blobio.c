@@ -138,8 +138,14 @@ int imc_retire_files(const char *paths, const char *pooled, size_t count, size_t
 
 /* ``imc_write_new_file`` into a file retired by imc_retire_files instead of a new one: checks that
  * nothing is at ``final`` (EEXIST), takes ``pooled`` by renaming it to ``temporary`` (-1 if it is gone:
- * another process took it), truncates it, writes every byte, closes and renames it into place. The
- * temporary file is removed on any failure after it was taken. Returns 0, -1 or an errno. */
+ * another process took it), writes every byte over the old ones, closes and renames it into place. The
+ * temporary file is removed on any failure after it was taken. Returns 0, -1 or an errno.
+ *
+ * Not O_TRUNC: on ext4 truncating a file to nothing frees its blocks and marks it so that close() starts
+ * its writeback at once (auto_da_alloc), which cost ~110 us of CPU per 20 KB blob on the test machine,
+ * against ~50 us to overwrite the blocks in place. The file is first cut to the whole pages below the new
+ * length: every page is then either overwritten whole or new, so no old page is read back from disk
+ * (which a partly overwritten page not in the cache would need), and nothing of the old bytes is left. */
 int imc_write_pooled_file(const char *pooled, const char *temporary, const char *final, const char *data,
                           size_t length)
 {
@@ -154,10 +160,18 @@ int imc_write_pooled_file(const char *pooled, const char *temporary, const char 
     }
     int fd;
     do {
-        fd = open(temporary, O_WRONLY | O_TRUNC | O_CLOEXEC);
+        fd = open(temporary, O_WRONLY | O_CLOEXEC);
     } while (fd < 0 && errno == EINTR);
     if (fd < 0) {
         int error = errno;
+        unlink(temporary);
+        return error;
+    }
+    long page = sysconf(_SC_PAGESIZE);
+    off_t whole_pages = (off_t)(length - length % (size_t)(page > 0 ? page : 4096));
+    if (ftruncate(fd, whole_pages) != 0) {
+        int error = errno;
+        close(fd);
         unlink(temporary);
         return error;
     }

@@ -28,6 +28,7 @@ import contextlib
 import ctypes
 import errno
 import hashlib
+import mmap
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -129,8 +130,9 @@ def _write_pooled_file_py(pooled: str, temporary: str, final: str, data: bytes) 
     except OSError as error:
         return error.errno
     try:
-        fd = os.open(temporary, os.O_WRONLY | os.O_TRUNC)
+        fd = os.open(temporary, os.O_WRONLY)  # not O_TRUNC: see imc_write_pooled_file
         try:
+            os.ftruncate(fd, len(data) - len(data) % mmap.PAGESIZE)
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view):]

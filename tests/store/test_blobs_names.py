@@ -1,4 +1,5 @@
 import hashlib
+import os
 
 import pytest
 
@@ -182,3 +183,21 @@ def test_collected_small_files_are_written_into_again_instead_of_created(tmp_pat
     store.delete_many([new_ids[2]], [len(new[2])])
     assert store.drain_pool() == 1 and list(free.iterdir()) == []
     assert store.write_new(new[2], new_ids[2]) is True  # and writing still works, with a new file
+
+
+@pytest.mark.parametrize("old_size, new_size", [(20_000, 9_000), (1_800, 10_000), (8_192, 8_192), (12_288, 5)])
+def test_a_reused_file_holds_exactly_the_new_bytes(tmp_path, file_calls, old_size, new_size):
+    """Written over in place (no O_TRUNC, see imc_write_pooled_file): longer or shorter than the retired
+    file, on page boundaries or not, the new blob is exactly its bytes."""
+    store = BlobStore(tmp_path / "blobs")
+    old = bytes(range(256)) * (old_size // 256) + b"o" * (old_size % 256)
+    old_id = hashlib.sha256(old).hexdigest()
+    store.put(old, old_id)
+    store.delete_many([old_id], [old_size])
+    assert len(list((tmp_path / "blobs" / "free").iterdir())) == 1
+    new = b"n" * new_size
+    new_id = hashlib.sha256(new).hexdigest()
+    assert store.write_new(new, new_id) is True
+    assert list((tmp_path / "blobs" / "free").iterdir()) == []  # the retired file was the one used
+    assert store.read(new_id, verify=True) == new
+    assert os.path.getsize(store.path_of(new_id)) == new_size
