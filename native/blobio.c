@@ -143,9 +143,11 @@ int imc_retire_files(const char *paths, const char *pooled, size_t count, size_t
  *
  * Not O_TRUNC: on ext4 truncating a file to nothing frees its blocks and marks it so that close() starts
  * its writeback at once (auto_da_alloc), which cost ~110 us of CPU per 20 KB blob on the test machine,
- * against ~50 us to overwrite the blocks in place. The file is first cut to the whole pages below the new
- * length: every page is then either overwritten whole or new, so no old page is read back from disk
- * (which a partly overwritten page not in the cache would need), and nothing of the old bytes is left. */
+ * against ~50 us to overwrite the blocks in place. A file longer than the new blob is first cut to its
+ * length (not to 0, which would set that flag again); cutting frees blocks too, which is why the pool
+ * hands out files no longer than the new blob when it has one (``BlobStore._take_pooled``): then there
+ * is nothing to cut. (A partly overwritten page is read back from disk if it is not in the page cache;
+ * a retired file was written, and mostly read, a moment ago.) */
 int imc_write_pooled_file(const char *pooled, const char *temporary, const char *final, const char *data,
                           size_t length)
 {
@@ -167,9 +169,8 @@ int imc_write_pooled_file(const char *pooled, const char *temporary, const char 
         unlink(temporary);
         return error;
     }
-    long page = sysconf(_SC_PAGESIZE);
-    off_t whole_pages = (off_t)(length - length % (size_t)(page > 0 ? page : 4096));
-    if (ftruncate(fd, whole_pages) != 0) {
+    struct stat old;
+    if (fstat(fd, &old) != 0 || (old.st_size > (off_t)length && ftruncate(fd, (off_t)length) != 0)) {
         int error = errno;
         close(fd);
         unlink(temporary);

@@ -24,13 +24,14 @@ reference has committed, while it still holds the writer lock (see ``store.py``)
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import ctypes
 import errno
 import hashlib
-import mmap
 import os
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -132,7 +133,8 @@ def _write_pooled_file_py(pooled: str, temporary: str, final: str, data: bytes) 
     try:
         fd = os.open(temporary, os.O_WRONLY)  # not O_TRUNC: see imc_write_pooled_file
         try:
-            os.ftruncate(fd, len(data) - len(data) % mmap.PAGESIZE)
+            if os.fstat(fd).st_size > len(data):
+                os.ftruncate(fd, len(data))
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view):]
@@ -144,6 +146,15 @@ def _write_pooled_file_py(pooled: str, temporary: str, final: str, data: bytes) 
             os.unlink(temporary)
         return error.errno
     return 0
+
+
+def _sizes_of(paths: Iterable[str]) -> list[tuple[int, str]]:
+    """(size, path) of each file still there (the pool a new store finds in ``free/``)."""
+    found = []
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            found.append((os.stat(path).st_size, path))
+    return found
 
 
 class BlobStore:
@@ -167,7 +178,11 @@ class BlobStore:
         # this process knows them (another process may take one first: the rename then fails, harmlessly).
         self._free_text = f"{self._root_text}/free"
         os.makedirs(self._free_text, exist_ok=True)
-        self._pool: list[str] = [f"{self._free_text}/{name}" for name in os.listdir(self._free_text)][:POOL_FILES]
+        # (size, path), ascending: ``write_new`` takes the largest file no longer than the new blob, so
+        # that writing it only grows the file (shrinking one frees blocks: see imc_write_pooled_file).
+        self._pool: list[tuple[int, str]] = sorted(_sizes_of(
+            f"{self._free_text}/{name}" for name in os.listdir(self._free_text)))[:POOL_FILES]
+        self._pool_lock = threading.Lock()
         # All 256 fan-out directories exist from the start: a delivery never creates one, so it never
         # pays a mkdir and an fsync of the root on top of its own file and directory fsyncs.
         if not (self.root / "ff").is_dir():
@@ -245,11 +260,11 @@ class BlobStore:
         is wrong is replaced. The bytes go into a retired file when ``delete_many`` kept one
         (``imc_write_pooled_file``), else into a new one; with the C extension either takes one call."""
         final = self._path(blob_id)
-        while self._pool:
-            try:
-                pooled = self._pool.pop()
-            except IndexError:  # another thread took the last one
+        while True:
+            entry = self._take_pooled(len(data))
+            if entry is None:
                 break
+            pooled = entry[1]
             temporary = self._temporary(blob_id)
             if _write_pooled_file is not None:
                 error = _write_pooled_file(pooled.encode(), temporary.encode(), final.encode(), data, len(data))
@@ -258,7 +273,7 @@ class BlobStore:
             if not error:
                 return True
             if error == errno.EEXIST:
-                self._pool.append(pooled)  # not taken: the file is already there
+                self._keep_pooled([entry])  # not taken: the file is already there
                 break
             if error != -1:  # -1: another process took that file; try the next one
                 raise OSError(error, os.strerror(error), temporary)
@@ -422,8 +437,23 @@ class BlobStore:
                 raise OSError(error, os.strerror(error))
         else:
             flags = _retire_files_py(paths, pooled)
-        self._pool += [target for target, flag in zip(pooled, flags) if flag]
+        sizes_of = dict(zip(blob_ids, sizes or ()))
+        self._keep_pooled([(sizes_of[blob_id], target) for blob_id, target, flag in zip(kept, pooled, flags) if flag])
         return [blob_id for blob_id, flag in zip(blob_ids, flags) if flag]
+
+    def _take_pooled(self, length: int) -> tuple[int, str] | None:
+        """A retired file for a new blob of ``length`` bytes, out of the pool: the largest no longer
+        than it (writing then only grows the file), else the smallest; None when the pool is empty."""
+        with self._pool_lock:
+            if not self._pool:
+                return None
+            index = bisect.bisect_right(self._pool, (length, "\uffff")) - 1
+            return self._pool.pop(max(index, 0))
+
+    def _keep_pooled(self, entries: list[tuple[int, str]]) -> None:
+        with self._pool_lock:
+            for entry in entries:
+                bisect.insort(self._pool, entry)
 
     def iter_ids(self) -> Iterator[str]:
         """Every stored blob id (files with other names, e.g. stray temporaries, are skipped)."""
@@ -461,7 +491,8 @@ class BlobStore:
     def drain_pool(self) -> int:
         """Remove the retired files kept for reuse (``delete_many``), this process's and any other's;
         how many. Safe beside a live server: one that finds a file gone creates a new one instead."""
-        self._pool.clear()
+        with self._pool_lock:
+            self._pool.clear()
         removed = 0
         for name in os.listdir(self._free_text):
             with contextlib.suppress(FileNotFoundError):
