@@ -63,7 +63,7 @@ _SIMPLE_FIELDS = {
     "ENVELOPE": ("envelope", "blob_id"),  # blob_id: parse the blob if the stored value is missing
     "BODYSTRUCTURE": ("bodystructure", "blob_id"),
     "SAVEDATE": ("save_date",),
-    "PREVIEW": ("preview",),
+    "PREVIEW": ("preview", "blob_id"),  # blob_id: a summary not made yet (deferred) is made from the blob
     "EMAILID": ("email_id",),
     "THREADID": ("thread_id",),
     "UID": (),

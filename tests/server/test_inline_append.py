@@ -165,6 +165,8 @@ async def test_answers_are_the_same_before_and_after_the_deferred_summary(tmp_pa
         await client.command("b", "SELECT INBOX")
         fetch = "FETCH 1:* (ENVELOPE BODYSTRUCTURE BODY PREVIEW EMAILID THREADID RFC822.SIZE)"
         before = await client.command("c", fetch)
+        # Each item alone too: PREVIEW without anything else that reads the blob failed once.
+        alone = {item: await client.command("e", f"FETCH 1:* ({item})") for item in ("PREVIEW", "ENVELOPE", "BODY")}
         inbox = srv.store.mailbox("alice", "INBOX").id
         uids = srv.store.uids(inbox)
         sorting_before = sort_rows(srv.store, inbox, uids)  # SORT's and THREAD's keys
@@ -173,6 +175,8 @@ async def test_answers_are_the_same_before_and_after_the_deferred_summary(tmp_pa
         assert srv.store.pending_parse_count() == 0
         assert searched[-1].startswith(b"d OK") and len(searched[0].split()) > 10
         assert await client.command("c", fetch) == before and len(before) == len(messages) + 1
+        for item, answer in alone.items():
+            assert answer[-1].startswith(b"e OK") and await client.command("e", f"FETCH 1:* ({item})") == answer
         assert sort_rows(srv.store, inbox, uids) == sorting_before
         await client.aclose()
 
