@@ -177,13 +177,14 @@ class BackgroundRounds:
 
     async def _run(self, store: Store, limiter: trio.CapacityLimiter) -> None:
         try:
-            while True:
+            while not store.closed:  # a round asked for during the server's shutdown: nothing to do
                 self.again = False  # what is asked from here on, this round takes or the next one
                 await self._round(store, limiter)
                 if not (self.again or self._more(store)):
                     break
         except Exception:  # a system task must not raise: the work stays pending for the next round
-            log.exception("%s failed", self.NAME)
+            if not store.closed:  # closed under a round at shutdown: the work waits for the next start
+                log.exception("%s failed", self.NAME)
         finally:
             self.running = False
 

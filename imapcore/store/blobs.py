@@ -422,6 +422,7 @@ class BlobStore:
         creating files. The ids whose file was there."""
         if not blob_ids:
             return []
+        size_of = dict(zip(blob_ids, sizes or ()))
         room = POOL_FILES - len(self._pool) if sizes is not None else 0
         kept = [blob_id for blob_id, size in zip(blob_ids, sizes or ()) if size <= POOL_MAX_BYTES][:max(0, room)]
         if kept:
@@ -437,8 +438,7 @@ class BlobStore:
                 raise OSError(error, os.strerror(error))
         else:
             flags = _retire_files_py(paths, pooled)
-        sizes_of = dict(zip(blob_ids, sizes or ()))
-        self._keep_pooled([(sizes_of[blob_id], target) for blob_id, target, flag in zip(kept, pooled, flags) if flag])
+        self._keep_pooled([(size_of[blob_id], target) for blob_id, target, flag in zip(kept, pooled, flags) if flag])
         return [blob_id for blob_id, flag in zip(blob_ids, flags) if flag]
 
     def _take_pooled(self, length: int) -> tuple[int, str] | None:

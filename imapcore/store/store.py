@@ -221,6 +221,11 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
         self._wal_sync.close()
         self.blobs.close()
 
+    @property
+    def closed(self) -> bool:
+        """``close`` was called: nothing may use the store any more (background rounds stop)."""
+        return self._closed
+
     def __enter__(self) -> Store:
         return self
 

@@ -52,7 +52,11 @@ def test_suite_against_imapcore(imapcore_server, tmp_path, capsys):
     assert last_line == f"{summary['passed']} passed, {summary['failed']} failed, {summary['skipped']} skipped"
     failed = {s["name"]: s["message"] for s in report["scripts"] if s["status"] == "failed"}
     unexpected = {name: message for name, message in failed.items() if name not in KNOWN_IMAPCORE_FAILURES}
-    assert not unexpected, "\n\n".join(f"{name}:\n{message}" for name, message in unexpected.items())
+    if unexpected:  # what the server logged (a [SERVERBUG] answer's traceback) goes into the failure
+        log_path = imapcore_server.data_dir / "server.log"
+        log = log_path.read_text(errors="replace")[-20_000:] if log_path.exists() else "(no server.log)"
+    assert not unexpected, "\n\n".join(f"{name}:\n{message}" for name, message in unexpected.items()) + (
+        f"\n\nserver.log:\n{log}" if unexpected else "")
     fixed = set(KNOWN_IMAPCORE_FAILURES) - set(failed)
     if fixed:
         warnings.warn(f"now passing, remove from KNOWN_IMAPCORE_FAILURES: {sorted(fixed)}")

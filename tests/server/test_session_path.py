@@ -69,6 +69,8 @@ async def test_reselect_after_the_name_moved_to_another_mailbox(tmp_path):
 class _Store:
     """Just what ``BlobCollector`` uses: a pending flag, and a collection that waits for ``release``."""
 
+    closed = False
+
     def __init__(self) -> None:
         self.collection_pending = False
         self.rounds = 0

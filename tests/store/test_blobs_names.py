@@ -201,3 +201,28 @@ def test_a_reused_file_holds_exactly_the_new_bytes(tmp_path, file_calls, old_siz
     assert list((tmp_path / "blobs" / "free").iterdir()) == []  # the retired file was the one used
     assert store.read(new_id, verify=True) == new
     assert os.path.getsize(store.path_of(new_id)) == new_size
+
+
+def test_the_pool_hands_out_the_largest_file_no_longer_than_the_new_blob(tmp_path, file_calls):
+    """Writing then only grows the file (shrinking one frees blocks: imc_write_pooled_file); with none
+    short enough, the shortest there is."""
+    store = BlobStore(tmp_path / "blobs")
+    olds = [bytes([n]) * size for n, size in enumerate((100, 5_000, 20_000))]
+    ids = [hashlib.sha256(data).hexdigest() for data in olds]
+    for data, blob_id in zip(olds, ids):
+        store.put(data, blob_id)
+    store.delete_many(ids[::-1], [len(data) for data in olds[::-1]])  # any order: sizes go with their ids
+    free = tmp_path / "blobs" / "free"
+
+    def left() -> set[str]:
+        return {p.name for p in free.iterdir()}
+
+    assert left() == set(ids)
+    for data, expected_taken in ((b"a" * 6_000, ids[1]), (b"b" * 50, ids[0]), (b"c" * 30_000, ids[2])):
+        before = left()
+        assert store.write_new(data, hashlib.sha256(data).hexdigest()) is True
+        assert before - left() == {expected_taken}
+        assert store.read(hashlib.sha256(data).hexdigest(), verify=True) == data
+    # A new store (a restart) reads the sizes of the files it finds.
+    store.delete_many([hashlib.sha256(b"a" * 6_000).hexdigest()], [6_000])
+    assert BlobStore(tmp_path / "blobs")._pool == [(6_000, str(free / hashlib.sha256(b"a" * 6_000).hexdigest()))]
