@@ -231,22 +231,30 @@ int imc_flusher_state(imc_flusher *flusher, uint64_t ticket)
     return state;
 }
 
-/* Ask for a flush covering ``ticket`` without waiting: the state (1, negative errno, or 0 when a flush
- * will come and the eventfd will say so). A failure to start the thread is returned as its errno made
+/* Caller holds the mutex. The state of ``ticket``; when not known yet, a flush covering it is asked
+ * for (the thread started if need be). A failure to start the thread is returned as its errno made
  * negative, like a failed flush. */
-int imc_flusher_request(imc_flusher *flusher, uint64_t ticket)
+static int request_locked(imc_flusher *flusher, uint64_t ticket)
 {
-    pthread_mutex_lock(&flusher->mutex);
     int state = state_locked(flusher, ticket);
     if (state == 0) {
         int error = ensure_thread_locked(flusher);
-        if (error) {
-            state = -error;
-        } else if (ticket > flusher->wanted) {
+        if (error)
+            return -error;
+        if (ticket > flusher->wanted) {
             flusher->wanted = ticket;
             pthread_cond_broadcast(&flusher->changed);
         }
     }
+    return state;
+}
+
+/* Ask for a flush covering ``ticket`` without waiting: the state (1, negative errno, or 0 when a flush
+ * will come and the eventfd will say so). */
+int imc_flusher_request(imc_flusher *flusher, uint64_t ticket)
+{
+    pthread_mutex_lock(&flusher->mutex);
+    int state = request_locked(flusher, ticket);
     pthread_mutex_unlock(&flusher->mutex);
     return state;
 }
@@ -255,19 +263,10 @@ int imc_flusher_request(imc_flusher *flusher, uint64_t ticket)
 int imc_flusher_wait(imc_flusher *flusher, uint64_t ticket)
 {
     pthread_mutex_lock(&flusher->mutex);
-    int state = state_locked(flusher, ticket);
-    if (state == 0) {
-        int error = ensure_thread_locked(flusher);
-        if (error) {
-            pthread_mutex_unlock(&flusher->mutex);
-            return error;
-        }
-        if (ticket > flusher->wanted) {
-            flusher->wanted = ticket;
-            pthread_cond_broadcast(&flusher->changed);
-        }
-        while ((state = state_locked(flusher, ticket)) == 0)
-            pthread_cond_wait(&flusher->changed, &flusher->mutex);
+    int state = request_locked(flusher, ticket);
+    while (state == 0) {
+        pthread_cond_wait(&flusher->changed, &flusher->mutex);
+        state = state_locked(flusher, ticket);
     }
     pthread_mutex_unlock(&flusher->mutex);
     return state > 0 ? 0 : -state;
