@@ -154,7 +154,7 @@ class ServerServices:
     checkpointer: WalCheckpoints = field(default_factory=lambda: WalCheckpoints())
 
 
-class BackgroundRounds:
+class BackgroundRounds(abc.ABC):
     """Work for the whole server done in rounds by one Trio system task at a time, in the background:
     ``request`` starts the task (it outlives the session that asked and is cancelled with the server),
     and a request while a round is on asks for one more after it. Only the Trio thread uses it, so
@@ -188,8 +188,9 @@ class BackgroundRounds:
         finally:
             self.running = False
 
+    @abc.abstractmethod
     async def _round(self, store: Store, limiter: trio.CapacityLimiter) -> None:
-        raise NotImplementedError
+        """One round of the work (each subclass says what)."""
 
     def _more(self, store: Store) -> bool:
         return False

@@ -440,7 +440,7 @@ class Store(MailboxOperations, DeliveryOperations, MessageOperations, UidSets):
         """``sync_append`` for a caller that awaits the flush itself (the event loop: ``flushwait``): the
         group flush and ticket covering the request's new files, to await before ``append_synced``; or
         None, and ``sync_append`` does it (blocking)."""
-        return self.blobs.sync_ticket() if self.blobs.durable else None
+        return self.blobs.sync_ticket()
 
     def append_synced(self, request: _AppendRequest) -> None:
         """The flush of ``append_flush`` has covered the request's new files."""
