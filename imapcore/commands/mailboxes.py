@@ -288,23 +288,29 @@ def _queue_status(
 ) -> None:
     if "HIGHESTMODSEQ" in items:
         ctx.use_condstore()  # RFC 7162 §3.1: STATUS (HIGHESTMODSEQ) is a CONDSTORE-enabling command
-    values = {
-        "MESSAGES": status.messages,
-        "RECENT": _recent(ctx, status),
-        "UIDNEXT": status.uid_next,
-        "UIDVALIDITY": status.uid_validity,
-        "UNSEEN": status.unseen,
-        "DELETED": status.deleted,
-        "SIZE": status.size,
-        "HIGHESTMODSEQ": status.highest_modseq,
-        "APPENDLIMIT": ctx.config.limits.max_literal_bytes,
-        "MAILBOXID": (Atom(status.mailbox_id),),
-        "DELETED-STORAGE": reclaimable,
-    }
     attributes: list = []
     for item in items:
-        attributes += [Atom(item), values[item]]
-    ctx.untagged(DataResponse((Atom("STATUS"), wire_name(ctx, name), tuple(attributes))))
+        attributes += [_STATUS_ATOMS[item], _STATUS_VALUES[item](ctx, status, reclaimable)]
+    ctx.untagged(DataResponse((_STATUS_ATOM, wire_name(ctx, name), tuple(attributes))))
+
+
+#: RFC 9051 §7.3.2 (and RFC 7162, 8438, 8474, 9208): each STATUS item's value; only the items asked for
+#: are computed, and their atoms are made once (a mail client sends STATUS at every check).
+_STATUS_VALUES = {
+    "MESSAGES": lambda ctx, status, reclaimable: status.messages,
+    "RECENT": lambda ctx, status, reclaimable: _recent(ctx, status),
+    "UIDNEXT": lambda ctx, status, reclaimable: status.uid_next,
+    "UIDVALIDITY": lambda ctx, status, reclaimable: status.uid_validity,
+    "UNSEEN": lambda ctx, status, reclaimable: status.unseen,
+    "DELETED": lambda ctx, status, reclaimable: status.deleted,
+    "SIZE": lambda ctx, status, reclaimable: status.size,
+    "HIGHESTMODSEQ": lambda ctx, status, reclaimable: status.highest_modseq,
+    "APPENDLIMIT": lambda ctx, status, reclaimable: ctx.config.limits.max_literal_bytes,
+    "MAILBOXID": lambda ctx, status, reclaimable: (Atom(status.mailbox_id),),
+    "DELETED-STORAGE": lambda ctx, status, reclaimable: reclaimable,
+}
+_STATUS_ATOMS = {name: Atom(name) for name in _STATUS_VALUES}
+_STATUS_ATOM = Atom("STATUS")
 
 
 @handles(c.Status)

@@ -50,13 +50,18 @@ class Field:
 
         A line break and the whitespace after it become one space, as Dovecot unfolds for ENVELOPE.
         """
-        colon = self.raw.find(b":")
-        if colon < 0:
-            return b""
-        body = self.raw[colon + 1 :].strip(b" \t\r\n")
-        if b"\n" in body:
-            body = _FOLDING.sub(b" ", body)
-        return body
+        return unfolded_value(self.raw)
+
+
+def unfolded_value(raw: bytes) -> bytes:
+    """``Field.value`` of a field's raw bytes: after the first colon, unfolded, outer blanks stripped."""
+    colon = raw.find(b":")
+    if colon < 0:
+        return b""
+    body = raw[colon + 1 :].strip(b" \t\r\n")
+    if b"\n" in body:
+        body = _FOLDING.sub(b" ", body)
+    return body
 
 
 def header_end(raw: bytes, start: int = 0, end: int | None = None) -> int:
@@ -110,6 +115,51 @@ def split_fields(block: bytes) -> list[Field]:
     if current is not None:
         fields.append(Field(current_name, b"".join(current)))
     return fields
+
+
+#: A line ``split_fields`` ends the block at: nothing but CRs before its LF (or before the end).
+_END_LINE = re.compile(rb"^\r*\n|^\r+\Z", re.M)
+
+
+def first_values(block: bytes, names: tuple[bytes, ...]) -> dict[bytes, bytes]:
+    """``{name: HeaderBlock.parse(block).get(name)}`` for the lower-case ``names`` present, without
+    building every field: what APPEND needs from a header it does not parse yet (three ids), at a
+    third of the cost. Same lines, same end of block, same unfolding as ``split_fields``."""
+    limit = len(block)
+    if b"\r\r" in block or block[:1] in (b"\r", b"\n") or block.endswith(b"\r"):
+        # Only then can a line before the end be "empty" for ``split_fields`` (a block cut by
+        # ``header_end`` ends at its first blank line otherwise).
+        end_line = _END_LINE.search(block)
+        if end_line is not None:
+            limit = end_line.start()
+    lowered = block[:limit].lower()
+    found: dict[bytes, bytes] = {}
+    for name in names:
+        start = _field_start(lowered, name)
+        if start < 0:
+            continue
+        # The field: its line, then every line starting with a blank (a folded continuation).
+        stop = lowered.find(b"\n", start)
+        while stop != -1 and stop + 1 < limit and lowered[stop + 1] in (0x20, 0x09):
+            stop = lowered.find(b"\n", stop + 1)
+        found[name] = unfolded_value(block[start:limit if stop == -1 else stop + 1])
+    return found
+
+
+def _field_start(lowered: bytes, name: bytes) -> int:
+    """Where the first line "``name`` blanks ``:``" begins in ``lowered`` (-1 if none): ``split_fields``'
+    test for a field (the name up to the line's first colon, blanks stripped)."""
+    at = 0 if lowered.startswith(name) else lowered.find(b"\n" + name) + 1
+    while at > 0 or (at == 0 and lowered.startswith(name)):
+        after = at + len(name)
+        while lowered[after:after + 1] in (b" ", b"\t"):
+            after += 1
+        if lowered[after:after + 1] == b":":
+            return at
+        at = lowered.find(b"\n" + name, at) + 1
+        if at == 0:
+            break
+    return -1
 
 
 @dataclass(frozen=True, slots=True)

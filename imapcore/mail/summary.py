@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .encoded_words import decode_header_value
-from .headers import HeaderBlock, header_end
+from .headers import HeaderBlock, first_values, header_end
 from .mime import MimePart, parse_message
 from .structure import body_and_structure, envelope
 from .text import base_subject, message_text, parse_date, preview
@@ -76,13 +76,16 @@ def summarize_part(raw: bytes, root: MimePart) -> MessageSummary:
     )
 
 
+_ID_FIELDS = (b"message-id", b"in-reply-to", b"references")
+
+
 def message_ids(raw: bytes) -> tuple[str | None, str | None, tuple[str, ...]]:
     """``summarize(raw)``'s message_id, in_reply_to and references, read from the top-level header
     alone (what THREADID needs when the rest of the summary is left for later)."""
     try:
-        header = HeaderBlock.parse(raw[:header_end(raw, 0, len(raw))])
-        return (_first_msg_id(header.get(b"message-id")), _first_msg_id(header.get(b"in-reply-to")),
-                _all_msg_ids(header.get(b"references")))
+        values = first_values(raw[:header_end(raw, 0, len(raw))], _ID_FIELDS)
+        return (_first_msg_id(values.get(b"message-id")), _first_msg_id(values.get(b"in-reply-to")),
+                _all_msg_ids(values.get(b"references")))
     except Exception:  # as summarize: any bytes are a message (its fallback has no ids)
         return None, None, ()
 

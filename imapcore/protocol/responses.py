@@ -201,13 +201,26 @@ class TaggedResponse:
     code: ResponseCode | None = None
 
     def to_bytes(self, utf8: bool = False) -> bytes:
-        if self.status not in (Status.OK, Status.NO, Status.BAD):
-            raise ValueError(f"a tagged response is OK, NO or BAD, not {self.status.value}")
-        return b"%b %b %b\r\n" % (
-            self.tag.encode("ascii"),
-            self.status.value.encode("ascii"),
-            _resp_text(self.status, self.code, self.text, utf8),
-        )
+        code = self.code
+        # Every command ends with one of these and most say the same thing each time ("OK FETCH
+        # completed"): what follows the tag is kept, for short texts and codes without arguments
+        # ([READ-WRITE], not [APPENDUID ...], whose numbers would only fill the table).
+        key = (self.status, code, self.text, utf8)
+        tail = _TAGGED_TAILS.get(key) if code is None or not code.args else None
+        if tail is None:
+            if self.status not in (Status.OK, Status.NO, Status.BAD):
+                raise ValueError(f"a tagged response is OK, NO or BAD, not {self.status.value}")
+            tail = b" %b %b\r\n" % (self.status.value.encode("ascii"), _resp_text(self.status, code, self.text, utf8))
+            if (code is None or not code.args) and len(self.text) <= _CACHED_TEXT_MAX:
+                if len(_TAGGED_TAILS) >= _TAGGED_TAILS_MAX:
+                    _TAGGED_TAILS.clear()
+                _TAGGED_TAILS[key] = tail
+        return self.tag.encode("ascii") + tail
+
+
+#: ``TaggedResponse.to_bytes``: (status, code, text, utf8) -> the bytes after the tag; bounded.
+_TAGGED_TAILS: dict[tuple, bytes] = {}
+_TAGGED_TAILS_MAX = 512
 
 
 @dataclass(frozen=True, slots=True)

@@ -110,7 +110,7 @@ class Session(SessionChannel):
         self._out: list[bytes] = []
         self._out_size = 0
         self._sending = False  # a write is in progress (IDLE's forwarder and the main task share the stream)
-        self._send_done = trio.Event()
+        self._send_done: trio.Event | None = None  # made by a writer that has to wait for ``_sending``
         self._raw_fd = stream.socket.fileno() if type(stream) is trio.SocketStream else None
         self._closed = False  # the stream is no longer usable for writing
         self.bye_text = "Server shutting down"  # said in ``_finish`` if the session is interrupted
@@ -310,25 +310,28 @@ class Session(SessionChannel):
         (a non-blocking write, no trip through the scheduler: with 10,000 idlers told of one new message
         this halves the fan-out time); whatever remains goes through ``send_all`` under the stall timer."""
         while self._sending:
+            if self._send_done is None:
+                self._send_done = trio.Event()
             await self._send_done.wait()
         if not self._out or self._closed:
             return
         data = b"".join(self._out)
         self._out.clear()
         self._out_size = 0
+        if self._raw_fd is not None:
+            # No await before the write is done or handed to ``send_all``: nobody can see it half done.
+            try:
+                sent = os.write(self._raw_fd, data)
+            except BlockingIOError:
+                sent = 0
+            except OSError as error:  # EPIPE, ECONNRESET: the client is gone
+                self._closed = True
+                raise ClientGone(str(error)) from None
+            if sent == len(data):
+                return
+            data = data[sent:]
         self._sending = True
         try:
-            if self._raw_fd is not None:
-                try:
-                    sent = os.write(self._raw_fd, data)
-                except BlockingIOError:
-                    sent = 0
-                except OSError as error:  # EPIPE, ECONNRESET: the client is gone
-                    self._closed = True
-                    raise ClientGone(str(error)) from None
-                if sent == len(data):
-                    return
-                data = data[sent:]
             stall_s = self.services.config.timeouts.send_stall_s if stall_s is None else stall_s
             with trio.move_on_after(stall_s) as scope:
                 await self.stream.send_all(data)
@@ -337,8 +340,9 @@ class Session(SessionChannel):
                 raise ClientGone("the client stopped reading")
         finally:
             self._sending = False
-            self._send_done.set()
-            self._send_done = trio.Event()
+            if self._send_done is not None:
+                self._send_done.set()
+                self._send_done = None
 
     # --- STARTTLS -------------------------------------------------------------------------------------
 

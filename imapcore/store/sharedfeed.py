@@ -80,17 +80,20 @@ _SEQ = struct.Struct("<Q")
 _COUNTER_BYTES = _SEQ.size * (1 + BUCKETS)
 
 
+#: ``json.dumps(..., separators=...)`` builds an encoder per call; one made once is twice as fast.
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+
+
 def bucket_of(user: str) -> int:
     """The user's bucket: the same in every process (``hash`` of a str is salted per process)."""
     return zlib.crc32(user.encode("utf-8", "surrogatepass")) % BUCKETS
 
 
 def encode(change: Change) -> str:
-    return json.dumps(
+    return _COMPACT.encode(
         [change.kind.value, change.mailbox_id, change.mailbox_name, change.uids,
          [sorted(flags) for flags in change.flags], change.modseqs, change.highest_modseq, change.uid_next,
          change.old_name],
-        separators=(",", ":"),
     )
 
 

@@ -702,6 +702,8 @@ def _is_busy(error: sqlite3.OperationalError) -> bool:
 
 
 def _renumber(change: Change, seq: int) -> Change:
-    return replace(change, seq=seq)
+    # What ``dataclasses.replace(change, seq=seq)`` gives, at a third of its cost (every write's changes).
+    return Change(seq, change.kind, change.user, change.mailbox_id, change.mailbox_name, change.uids, change.flags,
+                  change.modseqs, change.highest_modseq, change.uid_next, change.old_name)
 
 __all__ = ["DEFAULT_MAILBOXES", "FETCH_FIELDS", "Store"]

@@ -1,8 +1,11 @@
 """Header fields, RFC 2047 encoded words, RFC 2231 parameters and address lists."""
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from imapcore.mail.addresses import GROUP_END, Address, parse_address_list
 from imapcore.mail.encoded_words import decode_header_value
-from imapcore.mail.headers import HeaderBlock, header_end, split_fields
+from imapcore.mail.headers import HeaderBlock, first_values, header_end, split_fields
 from imapcore.mail.params import decode_rfc2231, parse_value
 
 
@@ -86,3 +89,37 @@ def test_address_list_shapes():
     assert parse_address_list(b"localonly") == [Address(None, None, b"localonly", b"MISSING_DOMAIN")]
     assert parse_address_list(b"") == []
     assert parse_address_list(b"=?utf-8?q?J=C3=BCrgen?= <j@example.de>")[0].name == b"=?utf-8?q?J=C3=BCrgen?="
+
+
+# --- first_values: the look-up APPEND uses instead of a whole parse -------------------------------------
+
+_ID_NAMES = (b"message-id", b"in-reply-to", b"references")
+
+
+def _whole_parse(block: bytes) -> dict[bytes, bytes]:
+    header = HeaderBlock.parse(block)
+    return {name: header.get(name) for name in _ID_NAMES if header.get(name) is not None}
+
+
+def test_first_values_reads_what_the_whole_parse_reads():
+    block = (b"Received: x\r\nmessage-ID  :\t<a@b>\r\nReferences: <r1@x>\r\n <r2@x>\r\n\t<r3@x>\r\n"
+             b"Message-ID: <second@b>\r\nIn-Reply-To:<r3@x>\r\n")
+    assert first_values(block, _ID_NAMES) == _whole_parse(block) == {
+        b"message-id": b"<a@b>", b"references": b"<r1@x> <r2@x> <r3@x>", b"in-reply-to": b"<r3@x>"}
+    # Not fields: a continuation, a name with a blank inside, a name run on, a line after the end.
+    tricky = b" Message-ID: <no1@x>\r\nMessage-ID x: <no2@x>\r\nMessage-IDs: <no3@x>\r\n\r\r\nMessage-ID: <no4@x>\r\n"
+    assert first_values(tricky, _ID_NAMES) == _whole_parse(tricky) == {}
+
+
+_PIECES = st.sampled_from([
+    b"Message-ID", b"message-id", b"In-Reply-To", b"REFERENCES", b"References", b"Subject", b"X",
+    b":", b": ", b" ", b"\t", b"\r", b"\n", b"\r\n", b"<a@b>", b"<c@d>", b"x y", b"\r\r\n", b"\x00", b"\xff",
+])
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_PIECES, max_size=40))
+def test_first_values_matches_the_whole_parse_on_any_header(pieces):
+    raw = b"".join(pieces)
+    block = raw[:header_end(raw, 0, len(raw))]
+    assert first_values(block, _ID_NAMES) == _whole_parse(block)

@@ -127,3 +127,19 @@ async def test_inline_commit_is_delivered_before_publish_returns_and_in_commit_o
     await trio.sleep(0)  # the queued run_sync_soon flush finds nothing left: no duplicate
     with pytest.raises(trio.WouldBlock):
         subscription.receive_nowait()
+
+
+def test_renumbering_a_change_keeps_every_other_field():
+    """The store numbers committed changes with a hand-written copy (``store._renumber``, faster than
+    ``dataclasses.replace``): a field added to ``Change`` must not be dropped on the way."""
+    import dataclasses
+
+    from imapcore.store.store import _renumber
+
+    values = {}
+    for number, item in enumerate(dataclasses.fields(Change)):
+        values[item.name] = ChangeKind.FLAGS_CHANGED if item.name == "kind" else f"value-{number}"
+    change = Change(**values)
+    renumbered = _renumber(change, 42)
+    assert renumbered.seq == 42
+    assert dataclasses.replace(renumbered, seq=change.seq) == change
