@@ -64,6 +64,8 @@ from imapcore.protocol.states import State
 from imapcore.syntax import commands as c
 from imapcore.syntax.tokens import Limits as FramingLimits
 
+from . import autologout
+
 log = logging.getLogger(__name__)
 
 #: Largest single read; the tokenizer enforces the real limits while framing.
@@ -113,6 +115,7 @@ class Session(SessionChannel):
         self._send_done: trio.Event | None = None  # made by a writer that has to wait for ``_sending``
         self._raw_fd = stream.socket.fileno() if type(stream) is trio.SocketStream else None
         self._closed = False  # the stream is no longer usable for writing
+        self._wait_expired = False  # the autologout timer ended the current wait (``expire``)
         self.bye_text = "Server shutting down"  # said in ``_finish`` if the session is interrupted
         self._login_deadline = trio.current_time() + services.config.timeouts.login_deadline_s
         self._marker_tail = b""  # the end of the previous read, for literal markers split across reads
@@ -211,11 +214,14 @@ class Session(SessionChannel):
                 timeout = min(timeouts.pre_login_s, self._login_deadline - trio.current_time())
             else:
                 timeout = timeouts.idle_rearm_s if in_idle else timeouts.idle_timeout_s
-            with trio.move_on_after(max(timeout, 0.0)):
-                if fd is not None:
-                    data = await self._wait_and_read(fd, tried=logged_in)
-                else:
-                    data = await self.stream.receive_some(RECEIVE_SIZE)
+            if logged_in and fd is not None:
+                data = await self._wait_with_timer(fd, timeout)
+            else:
+                with trio.move_on_after(max(timeout, 0.0)):
+                    if fd is not None:
+                        data = await self._wait_and_read(fd, tried=logged_in)
+                    else:
+                        data = await self.stream.receive_some(RECEIVE_SIZE)
         self.ctx.inline_calls = 0  # this session just yielded (see ``SessionContext.run_store``)
         if data is None:
             if not logged_in and trio.current_time() >= self._login_deadline:
@@ -254,6 +260,26 @@ class Session(SessionChannel):
             data = self._read_now(fd)
             if data is not None:  # None: a spurious wake-up
                 return data
+
+    async def _wait_with_timer(self, fd: int, timeout: float) -> bytes | None:
+        """``_wait_and_read`` (after a read that found nothing) under the autologout timer of
+        ``autologout.py`` instead of a cancel scope; None when the timer ended the wait."""
+        timers = autologout.timers()
+        self._wait_expired = False
+        timers.wait_started(self, trio.current_time() + timeout)
+        try:
+            return await self._wait_and_read(fd, tried=True)
+        except trio.ClosedResourceError:
+            if self._wait_expired:
+                return None
+            raise
+        finally:
+            timers.wait_ended(self)
+
+    def expire(self) -> None:
+        """The autologout timer of the current wait ran out (``autologout.Waiter``)."""
+        self._wait_expired = True
+        trio.lowlevel.notify_closing(self._raw_fd)
 
     def _literal_too_big_before_login(self, data: bytes) -> bool:
         """Before login only small literals (RFC 9051 §7.1 TOOBIG): see the module docstring."""

@@ -130,6 +130,31 @@ async def test_pre_login_autologout(tmp_path):
         assert await client.at_eof()
 
 
+async def test_logged_in_autologout_between_commands_and_in_idle(tmp_path):
+    """After login the timer is kept by ``server/autologout.py`` (no cancel scope per read): a session
+    that keeps sending commands stays, one that goes quiet gets BYE, also inside IDLE."""
+    timeouts = quick_timeouts(idle_timeout_s=1.2, idle_rearm_s=1.2)
+    async with running_server(tmp_path, users=USERS, timeouts=timeouts) as srv:
+        busy = await ImapTestClient.connect(srv.port)
+        quiet = await ImapTestClient.connect(srv.port)
+        idler = await ImapTestClient.connect(srv.port)
+        for n, client in enumerate((busy, quiet, idler)):
+            assert (await client.command(f"l{n}", "LOGIN alice secret"))[-1].startswith(f"l{n} OK".encode())
+        await idler.send("i1 IDLE\r\n")
+        assert await idler.read_line() == b"+ idling\r\n"
+        started = trio.current_time()
+        for n in range(8):  # 2.4 s of commands 0.3 s apart: twice the timeout, never idle for as long
+            await trio.sleep(0.3)
+            assert await busy.command(f"b{n}", "NOOP") == [f"b{n} OK NOOP completed\r\n".encode()]
+        assert await quiet.read_line(timeout=5) == b"* BYE Autologout; idle for too long\r\n"
+        assert await quiet.at_eof()
+        assert await idler.read_line(timeout=5) == b"* BYE Autologout; idle for too long\r\n"
+        assert await idler.at_eof()
+        assert trio.current_time() - started < 4
+        assert await busy.command("b9", "NOOP") == [b"b9 OK NOOP completed\r\n"]
+        await busy.aclose()
+
+
 async def test_connection_limit(tmp_path):
     limits = dataclasses.replace(Limits(), max_connections=1)
     async with running_server(tmp_path, users=USERS, limits=limits) as srv:
