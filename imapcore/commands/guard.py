@@ -120,6 +120,8 @@ class CommandGuard:
     # --- heavy work -------------------------------------------------------------------------------------
 
     def is_heavy(self, ctx: SessionContext, command) -> bool:
+        if type(command) not in _MAYBE_HEAVY:  # most commands: one look-up instead of five isinstance
+            return False
         limits = self.limits
         selected = ctx.selected
         if isinstance(command, (c.Sort, c.Thread)):
@@ -150,6 +152,12 @@ class CommandGuard:
         finally:
             if per_user.borrowed_tokens == 0 and per_user.statistics().tasks_waiting == 0:
                 self._user_heavy.pop(key, None)
+
+
+#: The commands ``is_heavy`` may count as heavy, and those whose shape ``refuse`` checks (exact types:
+#: the command classes have no subclasses).
+_MAYBE_HEAVY = frozenset({c.Sort, c.Thread, c.Search, c.Fetch, c.Append, c.Replace})
+_SHAPE_CHECKED = frozenset({c.Search, c.Sort, c.Thread, c.Create, c.Rename, c.Store, c.Append})
 
 
 def _reads_body(item: c.FetchItem) -> bool:
@@ -202,6 +210,8 @@ class SessionGuard:
         tag = command.tag
         if not self._spend():
             return limit_refusal(tag, "Too many commands; slow down")
+        if type(command) not in _SHAPE_CHECKED:
+            return None
         limits = self.shared.limits
         if isinstance(command, (c.Search, c.Sort, c.Thread)):
             program = command.criteria if isinstance(command, c.Search) else command.search

@@ -46,6 +46,10 @@ class Status(Enum):
     PREAUTH = "PREAUTH"
     BYE = "BYE"
 
+    # Keys of the tables every command looks up: Enum's own __hash__ is Python code (hash of the name);
+    # members are singletons compared by identity, so the identity hash is as good and much cheaper.
+    __hash__ = object.__hash__
+
 
 # --- values -------------------------------------------------------------------------------------------
 

@@ -34,6 +34,10 @@ class State(Enum):
     SELECTED = "selected"
     LOGOUT = "logout"
 
+    # Keys of the tables every command looks up: Enum's own __hash__ is Python code (hash of the name);
+    # members are singletons compared by identity, so the identity hash is as good and much cheaper.
+    __hash__ = object.__hash__
+
 
 NOT_AUTH, AUTH, SELECTED, LOGOUT = State.NOT_AUTHENTICATED, State.AUTHENTICATED, State.SELECTED, State.LOGOUT
 
