@@ -10,6 +10,7 @@ only the columns asked for and returns the ENVELOPE/BODY/BODYSTRUCTURE serialize
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -346,27 +347,16 @@ class MessageOperations:
 
         ``fields`` names entries of ``FETCH_FIELDS``; the rest of each ``FetchRow`` is ``None``.
         """
-        wanted = [name for name in FETCH_FIELDS if name in set(fields)]
-        columns = ", ".join(["m.uid"] + [FETCH_FIELDS[name] for name in wanted])
-        join = " JOIN blobs b ON b.num = m.blob" if _BLOB_FIELDS.intersection(wanted) else ""
+        query, wanted, layout = _fetch_query(tuple(fields))
         conn = self._reader()
         clause, params = self._uid_clause(conn, mailbox_id, uids)
-        cursor = conn.execute(
-            f"SELECT {columns} FROM messages m{join} WHERE m.mailbox_id = ? AND {clause} ORDER BY m.uid",
-            (mailbox_id, *params),
-        )
-        if wanted == ["flags"]:  # the most frequent FETCH by far: a fast path
+        cursor = conn.execute(query % clause, (mailbox_id, *params))
+        if wanted == ("flags",):  # the most frequent FETCH by far: a fast path
             decode = flagcodec.decode
             return [FetchRow(uid, decode(bits, kw)) for uid, bits, kw in cursor]
-        builders = [_FIELD_BUILDERS[name] for name in wanted]
         result = []
         for row in cursor:
-            values = {}
-            position = 1
-            for name, build in zip(wanted, builders):
-                width = 2 if name in _TWO_COLUMNS else 1
-                values[name] = build(*row[position:position + width])
-                position += width
+            values = {name: build(*row[start:stop]) for name, build, start, stop in layout}
             result.append(FetchRow(row[0], **values))
         return result
 
@@ -460,6 +450,25 @@ def _zone(minutes: int) -> _dt.timezone:
     if zone is None:
         zone = _ZONES[minutes] = _dt.timezone(_dt.timedelta(minutes=minutes))
     return zone
+
+
+@functools.lru_cache(maxsize=64)
+def _fetch_query(fields: tuple[str, ...]) -> tuple[str, tuple[str, ...], tuple]:
+    """``fetch_rows``' SELECT for these fields (``%s`` for the UID clause), the fields in column order,
+    and where each one's columns are in a row: ``(name, builder, start, stop)``. Made once per set of
+    fields (a client asks for the same few again and again)."""
+    asked = set(fields)
+    wanted = tuple(name for name in FETCH_FIELDS if name in asked)
+    columns = ", ".join(["m.uid"] + [FETCH_FIELDS[name] for name in wanted])
+    join = " JOIN blobs b ON b.num = m.blob" if _BLOB_FIELDS.intersection(wanted) else ""
+    layout = []
+    position = 1
+    for name in wanted:
+        width = 2 if name in _TWO_COLUMNS else 1
+        layout.append((name, _FIELD_BUILDERS[name], position, position + width))
+        position += width
+    query = f"SELECT {columns} FROM messages m{join} WHERE m.mailbox_id = ? AND %s ORDER BY m.uid"
+    return query, wanted, tuple(layout)
 
 
 _FIELD_BUILDERS = {
