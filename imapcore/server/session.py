@@ -197,15 +197,18 @@ class Session(SessionChannel):
     # --- reading ----------------------------------------------------------------------------------
 
     async def _receive(self, in_idle: bool = False) -> None:
+        answered = bool(self._out)
         await self._flush()
         timeouts = self.services.config.timeouts
         logged_in = self.ctx.user is not None
         fd = self._raw_fd
         data = None
-        if logged_in and fd is not None:
+        if logged_in and fd is not None and not answered:
             # The client's next command is often there already when a busy server gets to read: take
-            # it without arming the autologout timer (a cancel scope per read is measurable). Before
-            # login the timer always runs: it also enforces the login deadline.
+            # it without a wait. Not right after answering: a client that waits for the answer (most)
+            # cannot have sent more yet, and the read would only fail (half the reads of the issue's
+            # mix did); one that pipelines finds its socket readable at once. Before login the timer
+            # always runs: it also enforces the login deadline.
             data = self._read_now(fd)
             if data is not None:
                 await trio.lowlevel.cancel_shielded_checkpoint()  # yield, and never drop what was read
