@@ -16,6 +16,7 @@ The store keeps names as Unicode text. What the client sends and sees depends on
 from __future__ import annotations
 
 import base64
+import functools
 import re
 
 from imapcore.protocol.codes import Code, ResponseCode
@@ -30,6 +31,8 @@ class InvalidModifiedUtf7(ValueError):
     """The text is not valid modified UTF-7."""
 
 
+# Both are pure and a client sends the same few names at every check (STATUS, SELECT, LIST): kept.
+@functools.lru_cache(maxsize=1024)
 def encode(name: str) -> str:
     """Modified UTF-7 of ``name`` (RFC 3501 §5.1.3)."""
     out: list[str] = []
@@ -55,6 +58,7 @@ def encode(name: str) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=1024)
 def decode(text: str) -> str:
     """The Unicode name behind modified UTF-7 ``text``; ``InvalidModifiedUtf7`` if it is not valid.
 

@@ -13,6 +13,7 @@ normalised to ``INBOX`` so that ``inbox/x`` and ``INBOX/x`` are the same mailbox
 
 from __future__ import annotations
 
+import functools
 import re
 
 from .errors import InvalidMailboxName
@@ -25,6 +26,7 @@ INBOX = "INBOX"
 _FORBIDDEN = re.compile(r"[\x00-\x1f\x7f*%]")
 
 
+@functools.lru_cache(maxsize=1024)  # pure, and asked for the same few names at every command
 def normalize(name: str) -> str:
     """Return the canonical form of a valid mailbox name, or raise ``InvalidMailboxName``."""
     if not isinstance(name, str):
