@@ -24,7 +24,10 @@ Timers (RFC 9051 §5.4): before login a client has ``timeouts.pre_login_s`` betw
 ``timeouts.login_deadline_s`` from the greeting to a successful login in all (a slowloris that sends a
 byte every few seconds is cut off at the deadline); after login ``timeouts.idle_timeout_s`` (at least 30
 minutes by default) between commands, and ``timeouts.idle_rearm_s`` inside IDLE (clients re-issue IDLE
-every 29 minutes, RFC 9051 §6.3.13). A write that stalls for ``timeouts.send_stall_s`` ends the session:
+every 29 minutes, RFC 9051 §6.3.13). Before login, and over TLS, each read runs in a cancel scope with
+the timer's deadline; after login on a plain socket the deadlines are kept by one task
+(``autologout.py``), which ends an expired wait, because a cancel scope per read cost more than a
+NOOP's handler. A write that stalls for ``timeouts.send_stall_s`` ends the session:
 a client that does not read pins at most one output batch (``FLUSH_BYTES`` or one FETCH flush) and its
 socket buffers, never the whole response.
 
