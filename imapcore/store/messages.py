@@ -169,7 +169,9 @@ class MessageOperations:
             info = self.mailbox_by_id_in_checked(conn, mailbox_id)
             user = user or self._user_name(conn, info.user_id)
             keywords = self._canonical_keywords(conn, mailbox_id, keywords)
-            wanted = self._resolve_uids(conn, mailbox_id, uids)
+            # UIDs given one by one (what a session sends) need no look-up first: the SELECT below finds
+            # those that exist. A sequence set (``*``, ranges) is resolved against the table.
+            wanted = self._resolve_uids(conn, mailbox_id, uids) if isinstance(uids, SequenceSet) else sorted(set(uids))
             modseq = info.highest_modseq
             changed, unchanged, modified, updates = [], [], [], []
             for chunk in chunks(wanted, 500):
@@ -201,7 +203,7 @@ class MessageOperations:
                     "UPDATE messages SET flags = ?, keywords = ?, modseq = ? WHERE mailbox_id = ? AND uid = ?", updates
                 )
                 conn.execute("UPDATE mailboxes SET highest_modseq = ? WHERE id = ?", (modseq, mailbox_id))
-                if mode is not FlagMode.REMOVE:
+                if mode is not FlagMode.REMOVE and keywords:
                     self._add_keywords(conn, mailbox_id, keywords)
                 tx.changes.append(
                     Change(
