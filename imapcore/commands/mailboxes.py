@@ -41,11 +41,24 @@ CREATABLE_SPECIAL_USE = {name.upper(): name for name in ("\\Archive", "\\Drafts"
 KNOWN_SPECIAL_USE = {**CREATABLE_SPECIAL_USE, "\\ALL": "\\All", "\\FLAGGED": "\\Flagged"}
 
 #: STATUS items (RFC 9051 §6.3.11; RECENT RFC 3501; HIGHESTMODSEQ RFC 7162 §3.1.8; SIZE RFC 8438;
-#: APPENDLIMIT RFC 7889 §4; MAILBOXID RFC 8474 §4.2).
-STATUS_ITEMS = (
-    "MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "DELETED", "SIZE", "HIGHESTMODSEQ",
-    "APPENDLIMIT", "MAILBOXID", "DELETED-STORAGE",
-)
+#: APPENDLIMIT RFC 7889 §4; MAILBOXID RFC 8474 §4.2; DELETED-STORAGE RFC 9208) and how each value is had:
+#: only the items asked for are computed, and their atoms are made once (STATUS comes at every check).
+_STATUS_VALUES = {
+    "MESSAGES": lambda ctx, status, reclaimable: status.messages,
+    "RECENT": lambda ctx, status, reclaimable: _recent(ctx, status),
+    "UIDNEXT": lambda ctx, status, reclaimable: status.uid_next,
+    "UIDVALIDITY": lambda ctx, status, reclaimable: status.uid_validity,
+    "UNSEEN": lambda ctx, status, reclaimable: status.unseen,
+    "DELETED": lambda ctx, status, reclaimable: status.deleted,
+    "SIZE": lambda ctx, status, reclaimable: status.size,
+    "HIGHESTMODSEQ": lambda ctx, status, reclaimable: status.highest_modseq,
+    "APPENDLIMIT": lambda ctx, status, reclaimable: ctx.config.limits.max_literal_bytes,
+    "MAILBOXID": lambda ctx, status, reclaimable: (Atom(status.mailbox_id),),
+    "DELETED-STORAGE": lambda ctx, status, reclaimable: reclaimable,
+}
+_STATUS_ATOMS = {name: Atom(name) for name in _STATUS_VALUES}
+_STATUS_ATOM = Atom("STATUS")
+STATUS_ITEMS = tuple(_STATUS_VALUES)
 
 
 # --- names -------------------------------------------------------------------------------------------------
@@ -293,24 +306,6 @@ def _queue_status(
         attributes += [_STATUS_ATOMS[item], _STATUS_VALUES[item](ctx, status, reclaimable)]
     ctx.untagged(DataResponse((_STATUS_ATOM, wire_name(ctx, name), tuple(attributes))))
 
-
-#: RFC 9051 §7.3.2 (and RFC 7162, 8438, 8474, 9208): each STATUS item's value; only the items asked for
-#: are computed, and their atoms are made once (a mail client sends STATUS at every check).
-_STATUS_VALUES = {
-    "MESSAGES": lambda ctx, status, reclaimable: status.messages,
-    "RECENT": lambda ctx, status, reclaimable: _recent(ctx, status),
-    "UIDNEXT": lambda ctx, status, reclaimable: status.uid_next,
-    "UIDVALIDITY": lambda ctx, status, reclaimable: status.uid_validity,
-    "UNSEEN": lambda ctx, status, reclaimable: status.unseen,
-    "DELETED": lambda ctx, status, reclaimable: status.deleted,
-    "SIZE": lambda ctx, status, reclaimable: status.size,
-    "HIGHESTMODSEQ": lambda ctx, status, reclaimable: status.highest_modseq,
-    "APPENDLIMIT": lambda ctx, status, reclaimable: ctx.config.limits.max_literal_bytes,
-    "MAILBOXID": lambda ctx, status, reclaimable: (Atom(status.mailbox_id),),
-    "DELETED-STORAGE": lambda ctx, status, reclaimable: reclaimable,
-}
-_STATUS_ATOMS = {name: Atom(name) for name in _STATUS_VALUES}
-_STATUS_ATOM = Atom("STATUS")
 
 
 @handles(c.Status)

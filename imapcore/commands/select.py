@@ -27,8 +27,6 @@ opening the new one, and the state table moves the connection to authenticated s
 
 from __future__ import annotations
 
-import functools
-
 from imapcore.protocol import codes
 from imapcore.protocol.codes import Code, ResponseCode
 from imapcore.protocol.errors import BadCommand
@@ -41,7 +39,7 @@ from . import listing
 from .context import SessionContext
 from .mailboxes import DELIMITER, store_name, wire_name
 from .registry import Completion, handles
-from .selected import SYSTEM_FLAGS, SelectedMailbox
+from .selected import SelectedMailbox, flag_lines
 
 
 @handles(c.Select, c.Examine)
@@ -81,7 +79,7 @@ async def _describe(ctx: SessionContext, view: SelectedMailbox, read_only: bool)
     store = ctx.store
     snapshot = view.snapshot
     status = snapshot.status
-    ctx.untagged(UntaggedBytes(_flag_lines(snapshot.keywords, read_only)))
+    ctx.untagged(UntaggedBytes(b"".join(flag_lines(snapshot.keywords, read_only))))
     ctx.untagged(DataResponse((view.exists, Atom("EXISTS"))))
     if not ctx.rev2:
         if read_only:
@@ -112,17 +110,6 @@ async def _describe(ctx: SessionContext, view: SelectedMailbox, read_only: bool)
     ctx.untagged(StatusResponse(Status.OK, "Ok", codes.mailboxid(status.mailbox_id)))
     if ctx.rev2:
         await _list_response(ctx, view)
-
-
-@functools.lru_cache(maxsize=256)
-def _flag_lines(keywords: frozenset[str], read_only: bool) -> bytes:
-    """SELECT's FLAGS and PERMANENTFLAGS responses (RFC 9051 §7.3.5, §7.1): the same for every SELECT of
-    mailboxes with these keywords, so made once (a mail client SELECTs at every check)."""
-    flags = list(SYSTEM_FLAGS) + sorted(keywords)
-    permanent = () if read_only else (*flags, "\\*")
-    text = "Read-only mailbox." if read_only else "Flags permitted."
-    return (DataResponse((Atom("FLAGS"), tuple(Atom(flag) for flag in flags))).to_bytes()
-            + StatusResponse(Status.OK, text, codes.permanentflags(permanent)).to_bytes())
 
 
 async def _list_response(ctx: SessionContext, view: SelectedMailbox) -> None:

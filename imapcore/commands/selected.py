@@ -33,6 +33,7 @@ flag changes since the known HIGHESTMODSEQ from the store and reports the differ
 from __future__ import annotations
 
 import bisect
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -41,7 +42,9 @@ import trio
 
 from imapcore.protocol import codes
 from imapcore.protocol.errors import BadCommand
-from imapcore.protocol.responses import Atom, DataResponse, FetchResponse, Raw, Response, Status, StatusResponse
+from imapcore.protocol.responses import (
+    Atom, DataResponse, FetchResponse, Raw, Response, Status, StatusResponse, UntaggedBytes,
+)
 from imapcore.store import Change, ChangeKind, FlagChange, MailboxNotFound, MailboxSnapshot
 from imapcore.syntax.model import STAR, SequenceSet
 
@@ -55,6 +58,18 @@ _KNOWN_IDS_MAX = 64
 
 #: RFC 9051 §2.3.2: the system flags, in the order they are usually listed.
 SYSTEM_FLAGS = ("\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft")
+
+
+@functools.lru_cache(maxsize=256)
+def flag_lines(keywords: frozenset[str], read_only: bool) -> tuple[bytes, bytes]:
+    """The ``* FLAGS (...)`` and ``* OK [PERMANENTFLAGS (...)]`` lines of a mailbox with these keywords
+    (RFC 9051 §7.3.5, §7.1), for SELECT and for a keyword new to the mailbox: the same for every mailbox
+    with the same keywords, so made once (a mail client SELECTs at every check)."""
+    flags = (*SYSTEM_FLAGS, *sorted(keywords))
+    permanent = () if read_only else (*flags, "\\*")
+    text = "Read-only mailbox." if read_only else "Flags permitted."
+    return (DataResponse((Atom("FLAGS"), tuple(Atom(flag) for flag in flags))).to_bytes(),
+            StatusResponse(Status.OK, text, codes.permanentflags(permanent)).to_bytes())
 
 
 def flag_atoms(flags: Iterable[str]) -> tuple[Atom, ...]:
@@ -414,11 +429,11 @@ class SelectedMailbox:
         if not self._keywords_grew:
             return []
         self._keywords_grew = False
-        flags = (*SYSTEM_FLAGS, *sorted(self.keywords))
-        out: list[Response] = [DataResponse((Atom("FLAGS"), tuple(Atom(flag) for flag in flags)))]
-        if not self.read_only:
-            out.append(StatusResponse(Status.OK, "Flags permitted.", codes.permanentflags((*flags, "\\*"))))
-        return out
+        flags_line, permanent_line = flag_lines(frozenset(self.keywords), self.read_only)
+        # Read-only: the PERMANENTFLAGS () SELECT said stays true, not said again.
+        if self.read_only:
+            return [UntaggedBytes(flags_line)]
+        return [UntaggedBytes(flags_line), UntaggedBytes(permanent_line)]
 
     def pending_updates(self, allow_expunge: bool) -> list[Response]:
         """Untagged responses for what changed elsewhere since the client was last told.

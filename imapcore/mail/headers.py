@@ -150,7 +150,9 @@ def _field_start(lowered: bytes, name: bytes) -> int:
     """Where the first line "``name`` blanks ``:``" begins in ``lowered`` (-1 if none): ``split_fields``'
     test for a field (the name up to the line's first colon, blanks stripped)."""
     at = 0 if lowered.startswith(name) else lowered.find(b"\n" + name) + 1
-    while at > 0 or (at == 0 and lowered.startswith(name)):
+    if at == 0 and not lowered.startswith(name):
+        return -1
+    while True:
         after = at + len(name)
         while lowered[after:after + 1] in (b" ", b"\t"):
             after += 1
@@ -158,8 +160,7 @@ def _field_start(lowered: bytes, name: bytes) -> int:
             return at
         at = lowered.find(b"\n" + name, at) + 1
         if at == 0:
-            break
-    return -1
+            return -1
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,16 +39,20 @@ from . import encode
 from .codes import ResponseCode
 
 
-class Status(Enum):
+class IdentityEnum(Enum):
+    """An Enum hashed by identity. Its members are keys of tables every command looks up; Enum's own
+    ``__hash__`` is Python code (a hash of the name), and members are singletons compared by identity,
+    so the identity hash is as good and much cheaper."""
+
+    __hash__ = object.__hash__
+
+
+class Status(IdentityEnum):
     OK = "OK"
     NO = "NO"
     BAD = "BAD"
     PREAUTH = "PREAUTH"
     BYE = "BYE"
-
-    # Keys of the tables every command looks up: Enum's own __hash__ is Python code (hash of the name);
-    # members are singletons compared by identity, so the identity hash is as good and much cheaper.
-    __hash__ = object.__hash__
 
 
 # --- values -------------------------------------------------------------------------------------------
@@ -207,24 +211,23 @@ class TaggedResponse:
     def to_bytes(self, utf8: bool = False) -> bytes:
         code = self.code
         # Every command ends with one of these and most say the same thing each time ("OK FETCH
-        # completed"): what follows the tag is kept, for short texts and codes without arguments
-        # ([READ-WRITE], not [APPENDUID ...], whose numbers would only fill the table).
-        key = (self.status, code, self.text, utf8)
-        tail = _TAGGED_TAILS.get(key) if code is None or not code.args else None
-        if tail is None:
-            if self.status not in (Status.OK, Status.NO, Status.BAD):
-                raise ValueError(f"a tagged response is OK, NO or BAD, not {self.status.value}")
-            tail = b" %b %b\r\n" % (self.status.value.encode("ascii"), _resp_text(self.status, code, self.text, utf8))
-            if (code is None or not code.args) and len(self.text) <= _CACHED_TEXT_MAX:
-                if len(_TAGGED_TAILS) >= _TAGGED_TAILS_MAX:
-                    _TAGGED_TAILS.clear()
-                _TAGGED_TAILS[key] = tail
+        # completed"): what follows the tag is remembered for short texts and codes without arguments
+        # ([READ-WRITE], not [APPENDUID ...], whose numbers would only crowd the cache).
+        if (code is None or not code.args) and len(self.text) <= _CACHED_TEXT_MAX:
+            tail = _short_tagged_tail(self.status, code, self.text, utf8)
+        else:
+            tail = _tagged_tail(self.status, code, self.text, utf8)
         return self.tag.encode("ascii") + tail
 
 
-#: ``TaggedResponse.to_bytes``: (status, code, text, utf8) -> the bytes after the tag; bounded.
-_TAGGED_TAILS: dict[tuple, bytes] = {}
-_TAGGED_TAILS_MAX = 512
+def _tagged_tail(status: Status, code: ResponseCode | None, text: str, utf8: bool) -> bytes:
+    """What follows the tag of a completion: `` OK|NO|BAD [code] text`` and CRLF."""
+    if status not in (Status.OK, Status.NO, Status.BAD):
+        raise ValueError(f"a tagged response is OK, NO or BAD, not {status.value}")
+    return b" %b %b\r\n" % (status.value.encode("ascii"), _resp_text(status, code, text, utf8))
+
+
+_short_tagged_tail = functools.lru_cache(maxsize=512)(_tagged_tail)
 
 
 @dataclass(frozen=True, slots=True)

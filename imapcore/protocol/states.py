@@ -25,18 +25,14 @@ from __future__ import annotations
 
 from enum import Enum
 
-from .responses import Status
+from .responses import IdentityEnum, Status
 
 
-class State(Enum):
+class State(IdentityEnum):
     NOT_AUTHENTICATED = "not authenticated"
     AUTHENTICATED = "authenticated"
     SELECTED = "selected"
     LOGOUT = "logout"
-
-    # Keys of the tables every command looks up: Enum's own __hash__ is Python code (hash of the name);
-    # members are singletons compared by identity, so the identity hash is as good and much cheaper.
-    __hash__ = object.__hash__
 
 
 NOT_AUTH, AUTH, SELECTED, LOGOUT = State.NOT_AUTHENTICATED, State.AUTHENTICATED, State.SELECTED, State.LOGOUT

@@ -51,9 +51,6 @@ class AutologoutTimers:
     def wait_ended(self, waiter: Waiter) -> None:
         self._waiting.pop(waiter, None)
 
-    def __len__(self) -> int:
-        return len(self._waiting)
-
     async def _run(self) -> None:
         try:
             while self._waiting:
